@@ -1,0 +1,1 @@
+"""Local stand-ins for NI platform services, for machines without NI software."""

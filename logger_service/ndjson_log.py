@@ -1,0 +1,229 @@
+"""The resource: an NDJSON (JSON-lines) log file, opened for appending whole lines.
+
+- Paths are normalised (absolute, ``..`` collapsed, symlinks resolved, case folded on Windows) so
+  two spellings of one file share one session. Relative paths are refused: the server never
+  resolves them against its own working directory.
+- Opening validates only the tail of an existing file (its last line), never the whole file.
+- Each append is one ``write`` of whole lines on an ``O_APPEND`` descriptor; if the OS fails part
+  way, the file is truncated back to where it was, so a record is a whole line or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from logger_service.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    from_os_error,
+)
+
+_logger = logging.getLogger(__name__)
+
+ALLOWED_SUFFIXES = (".ndjson", ".log", ".txt")
+TAIL_BLOCK_SIZE = 64 * 1024
+MAX_LAST_LINE_SIZE = 16 * 1024 * 1024
+
+_OPEN_FLAGS = (
+    os.O_WRONLY
+    | os.O_APPEND
+    | os.O_CREAT
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block the open; refused just after
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def normalize_path(resource_name: str) -> Path:
+    """Turn a requested resource name into the absolute path of the log file."""
+    if not resource_name.strip():
+        raise InvalidArgumentError(
+            "resource_name is empty; send the absolute path of a .ndjson, .log or .txt file"
+        )
+    if "\0" in resource_name:
+        raise InvalidArgumentError("resource_name contains a NUL character")
+    requested = Path(resource_name)
+    if not requested.is_absolute():
+        raise InvalidArgumentError(
+            f"resource_name '{resource_name}' is not an absolute path; send an absolute path "
+            "(the server does not resolve relative paths against its own working directory; "
+            "logger_client resolves them against the client's working directory)"
+        )
+    _check_suffix(requested, resource_name)
+    try:
+        resolved = requested.resolve()
+    except (OSError, RuntimeError) as error:
+        raise InvalidArgumentError(f"cannot resolve '{resource_name}': {error}") from None
+    _check_suffix(resolved, resource_name)
+    return resolved
+
+
+def session_key(path: Path) -> str:
+    """The registry key of a normalised path: one key per file, whatever its spelling."""
+    return os.path.normcase(str(path))
+
+
+def _check_suffix(path: Path, requested: str) -> None:
+    if path.suffix.lower() not in ALLOWED_SUFFIXES:
+        allowed = ", ".join(ALLOWED_SUFFIXES)
+        raise InvalidArgumentError(
+            f"'{requested}' is not a log file this service writes: the file name must end with "
+            f"{allowed} (any case), got '{path.name}'"
+        )
+
+
+def format_record(
+    *,
+    timestamp: datetime,
+    measurement_name: str,
+    measurement_configurations: Mapping[str, str],
+    measurement_outputs: Mapping[str, str],
+    session_id: str,
+) -> bytes:
+    """One record as one JSON line, with the keys existing log readers expect first.
+
+    ``ensure_ascii`` escapes every non-ASCII character, so no Unicode line separator can split a
+    record for readers that split lines on more than the newline character.
+    """
+    record = {
+        "timestamp": timestamp.isoformat(timespec="microseconds"),
+        "measurement_name": measurement_name,
+        "measurement_configurations": dict(measurement_configurations),
+        "measurement_outputs": dict(measurement_outputs),
+        "session_id": session_id,
+    }
+    return (json.dumps(record) + "\n").encode("ascii")
+
+
+class NdjsonLog:
+    """An open log file. Not thread-safe on its own: the session lock serialises callers."""
+
+    def __init__(self, path: Path, descriptor: int, *, needs_newline: bool, fsync: bool) -> None:
+        self.path = path
+        self.records_written = 0
+        self._descriptor = descriptor
+        self._needs_newline = needs_newline
+        self._fsync = fsync
+
+    @classmethod
+    def open(cls, path: Path, *, fsync: bool = False) -> NdjsonLog:
+        """Open ``path`` for appending, creating it if needed, after checking it is NDJSON."""
+        if path.is_dir():
+            raise InvalidArgumentError(f"'{path}' is a directory, not a log file")
+        if not path.parent.is_dir():
+            raise FailedPreconditionError(
+                f"the directory '{path.parent}' does not exist; create it before logging to "
+                f"'{path.name}'"
+            )
+        try:
+            descriptor = os.open(path, _OPEN_FLAGS, 0o666)
+        except IsADirectoryError:
+            raise InvalidArgumentError(f"'{path}' is a directory, not a log file") from None
+        except FileNotFoundError:
+            raise FailedPreconditionError(f"the directory '{path.parent}' does not exist") from None
+        except OSError as error:
+            if error.errno == getattr(os, "ENXIO", None):
+                raise InvalidArgumentError(f"'{path}' is not a regular file") from None
+            raise from_os_error(error, f"open '{path}' for appending") from None
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise InvalidArgumentError(f"'{path}' is not a regular file")
+            needs_newline = _validate_tail(path, status.st_size)
+            if fsync:
+                _fsync_directory(path.parent)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return cls(path, descriptor, needs_newline=needs_newline, fsync=fsync)
+
+    def append(self, lines: Sequence[bytes]) -> None:
+        """Append whole lines (each ending with a newline) in one write: all or nothing."""
+        if not lines:
+            return
+        data = b"".join(lines)
+        if self._needs_newline:
+            data = b"\n" + data
+        size_before = os.fstat(self._descriptor).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._descriptor, view)
+                view = view[written:]
+            if self._fsync:
+                os.fsync(self._descriptor)
+        except OSError as error:
+            self._roll_back(size_before)
+            raise from_os_error(error, f"append to '{self.path}'") from None
+        self._needs_newline = False
+        self.records_written += len(lines)
+
+    def close(self) -> None:
+        """Close the file (every write already went to the OS; fsync'ed in --fsync mode)."""
+        descriptor, self._descriptor = self._descriptor, -1
+        if descriptor >= 0:
+            os.close(descriptor)
+
+    def _roll_back(self, size: int) -> None:
+        try:
+            os.ftruncate(self._descriptor, size)
+        except OSError:
+            _logger.exception("Could not remove a partial record from %s.", self.path)
+
+
+def _validate_tail(path: Path, size: int) -> bool:
+    """Check the last line of an existing file is a JSON object; return whether a newline is due.
+
+    Reads backwards from the end only as far as the start of the last line.
+    """
+    if size == 0:
+        return False
+    try:
+        with path.open("rb") as file:
+            tail = b""
+            position = size
+            while position > 0:
+                start = max(0, position - TAIL_BLOCK_SIZE)
+                file.seek(start)
+                tail = file.read(position - start) + tail
+                position = start
+                if b"\n" in tail.rstrip(b"\r\n") or size - position > MAX_LAST_LINE_SIZE:
+                    break
+    except OSError as error:
+        raise from_os_error(error, f"read '{path}' to check it is NDJSON") from None
+    body = tail.rstrip(b"\r\n \t")
+    if not body:
+        return not tail.endswith(b"\n")
+    if position > 0 and b"\n" not in body:
+        raise InvalidArgumentError(
+            f"'{path}' is not an NDJSON log: its last line is longer than "
+            f"{MAX_LAST_LINE_SIZE} bytes"
+        )
+    last_line = body.rsplit(b"\n", 1)[-1]
+    try:
+        value = json.loads(last_line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(
+            f"'{path}' exists but is not an NDJSON log: its last line is not a JSON object; "
+            "choose another file name or move this file away"
+        )
+    return not tail.endswith(b"\n")
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a newly created file's directory entry durable (POSIX only)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

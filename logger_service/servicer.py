@@ -1,0 +1,179 @@
+"""The JsonLogger servicer: maps requests to the session core and the NDJSON resource, and errors to
+gRPC status codes. It holds no behaviour logic of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from typing import TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from json_logger import json_logger_pb2, json_logger_pb2_grpc
+from logger_service.errors import InternalError, InvalidArgumentError, ServiceError
+from logger_service.ndjson_log import NdjsonLog, format_record, normalize_path, session_key
+from logger_service.sessions import InitializationBehavior, SessionRegistry
+
+_logger = logging.getLogger(__name__)
+
+SERVICE_NAME = json_logger_pb2.DESCRIPTOR.services_by_name["JsonLogger"].full_name
+
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
+Handler = Callable[["JsonLoggerServicer", RequestT, grpc.ServicerContext], ResponseT]
+
+
+def _reports_errors(handler: Handler[RequestT, ResponseT]) -> Handler[RequestT, ResponseT]:
+    """Turn ServiceError into its status code and anything else into INTERNAL.
+
+    ``context.abort`` raises, so it is called only after the ``except`` blocks have finished:
+    an abort inside a broad ``except`` would be caught and re-reported with the wrong code.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(
+        self: JsonLoggerServicer, request: RequestT, context: grpc.ServicerContext
+    ) -> ResponseT:
+        try:
+            return handler(self, request, context)
+        except ServiceError as error:
+            failure = error
+        except Exception as error:
+            _logger.exception("Unexpected failure in %s.", handler.__name__)
+            failure = InternalError(f"unexpected server error: {type(error).__name__}: {error}")
+        if failure.code is not grpc.StatusCode.NOT_FOUND:
+            _logger.warning("%s failed: %s: %s", handler.__name__, failure.code.name, failure)
+        context.abort(failure.code, failure.message)
+
+    return wrapper
+
+
+def _timestamp(request: json_logger_pb2.LogMeasurementDataRequest) -> datetime:
+    """The client's timestamp when set, else now; always UTC."""
+    if not request.HasField("timestamp"):
+        return datetime.now(timezone.utc)
+    try:
+        return request.timestamp.ToDatetime(tzinfo=timezone.utc)
+    except ValueError as error:
+        raise InvalidArgumentError(f"timestamp out of range: {error}") from None
+
+
+def _record(request: json_logger_pb2.LogMeasurementDataRequest, session_id: str) -> bytes:
+    return format_record(
+        timestamp=_timestamp(request),
+        measurement_name=request.measurement_name,
+        measurement_configurations=request.measurement_configurations,
+        measurement_outputs=request.measurement_outputs,
+        session_id=session_id,
+    )
+
+
+class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
+    """Serves one session per log file to any number of clients."""
+
+    STREAM_CHUNK_SIZE = 256
+
+    def __init__(self, *, fsync: bool = False) -> None:
+        self.registry: SessionRegistry[NdjsonLog] = SessionRegistry(resource_kind="log file")
+        self._fsync = fsync
+
+    @_reports_errors
+    def InitializeFile(  # noqa: N802 - gRPC method name
+        self, request: json_logger_pb2.InitializeFileRequest, context: grpc.ServicerContext
+    ) -> json_logger_pb2.InitializeFileResponse:
+        """Create or attach to the session of a file, as the behaviour says."""
+        behavior = InitializationBehavior.from_wire(request.session_initialization_behavior)
+        path = normalize_path(request.resource_name)
+        session, created = self.registry.initialize(
+            session_key(path),
+            behavior,
+            lambda: NdjsonLog.open(path, fsync=self._fsync),
+            display_name=str(path),
+        )
+        return json_logger_pb2.InitializeFileResponse(
+            session_id=session.session_id,
+            new_session_initialized=created,
+            resource_name=str(session.resource.path),
+        )
+
+    @_reports_errors
+    def LogMeasurementData(  # noqa: N802 - gRPC method name
+        self, request: json_logger_pb2.LogMeasurementDataRequest, context: grpc.ServicerContext
+    ) -> json_logger_pb2.LogMeasurementDataResponse:
+        """Append one record."""
+        line = _record(request, request.session_id)
+        with self.registry.use(request.session_id) as log:
+            log.append([line])
+        return json_logger_pb2.LogMeasurementDataResponse()
+
+    @_reports_errors
+    def StreamMeasurementData(  # noqa: N802 - gRPC method name
+        self,
+        request_iterator: Iterator[json_logger_pb2.LogMeasurementDataRequest],
+        context: grpc.ServicerContext,
+    ) -> json_logger_pb2.StreamMeasurementDataResponse:
+        """Append every streamed record, a chunk of whole lines per write."""
+        session_id = ""
+        written = 0
+        chunk: list[bytes] = []
+
+        def flush() -> None:
+            nonlocal written
+            with self.registry.use(session_id) as log:
+                log.append(chunk)
+            written += len(chunk)
+            chunk.clear()
+
+        try:
+            for request in request_iterator:
+                if not session_id:
+                    session_id = request.session_id
+                    self.registry.get(session_id)  # fail fast on an unknown session
+                elif request.session_id and request.session_id != session_id:
+                    raise InvalidArgumentError(
+                        f"a stream writes to one session: got '{request.session_id}' after "
+                        f"'{session_id}'"
+                    )
+                chunk.append(_record(request, session_id))
+                if len(chunk) >= self.STREAM_CHUNK_SIZE:
+                    flush()
+            if chunk:
+                flush()
+        except ServiceError as error:
+            error.message += f" ({written} records of this stream were written before the error)"
+            raise
+        return json_logger_pb2.StreamMeasurementDataResponse(records_written=written)
+
+    @_reports_errors
+    def CloseFile(  # noqa: N802 - gRPC method name
+        self, request: json_logger_pb2.CloseFileRequest, context: grpc.ServicerContext
+    ) -> json_logger_pb2.CloseFileResponse:
+        """Close the session and its file."""
+        self.registry.close(request.session_id)
+        return json_logger_pb2.CloseFileResponse()
+
+    @_reports_errors
+    def ListSessions(  # noqa: N802 - gRPC method name
+        self, request: json_logger_pb2.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> json_logger_pb2.ListSessionsResponse:
+        """Describe every open session."""
+        return json_logger_pb2.ListSessionsResponse(sessions=list(self._describe_sessions()))
+
+    def close_all(self) -> None:
+        """Close every session (at shutdown, after in-flight calls finished)."""
+        self.registry.close_all()
+
+    def _describe_sessions(self) -> Iterable[json_logger_pb2.SessionDescription]:
+        for session in self.registry.sessions():
+            opened_at = Timestamp()
+            opened_at.FromDatetime(session.opened_at)
+            yield json_logger_pb2.SessionDescription(
+                session_id=session.session_id,
+                resource_name=str(session.resource.path),
+                opened_at=opened_at,
+                records_written=session.resource.records_written,
+            )

@@ -1,0 +1,3 @@
+"""Demo."""
+def main() -> int:
+    return 0
