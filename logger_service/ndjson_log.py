@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -128,7 +129,7 @@ class NdjsonLog:
         except FileNotFoundError:
             raise FailedPreconditionError(f"the directory '{path.parent}' does not exist") from None
         except OSError as error:
-            if error.errno == getattr(os, "ENXIO", None):
+            if error.errno == errno.ENXIO:
                 raise InvalidArgumentError(f"'{path}' is not a regular file") from None
             raise from_os_error(error, f"open '{path}' for appending") from None
         try:

@@ -123,30 +123,39 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
 
         def flush() -> None:
             nonlocal written
-            with self.registry.use(session_id) as log:
-                log.append(chunk)
-            written += len(chunk)
-            chunk.clear()
+            if chunk:
+                with self.registry.use(session_id) as log:
+                    log.append(chunk)
+                written += len(chunk)
+                chunk.clear()
 
         try:
             for request in request_iterator:
                 if not session_id:
+                    self.registry.get(request.session_id)  # fail fast on an unknown session
                     session_id = request.session_id
-                    self.registry.get(session_id)  # fail fast on an unknown session
-                elif request.session_id and request.session_id != session_id:
-                    raise InvalidArgumentError(
-                        f"a stream writes to one session: got '{request.session_id}' after "
-                        f"'{session_id}'"
-                    )
-                chunk.append(_record(request, session_id))
+                try:
+                    chunk.append(self._stream_record(request, session_id))
+                except ServiceError:
+                    flush()  # the records before the bad one are kept
+                    raise
                 if len(chunk) >= self.STREAM_CHUNK_SIZE:
                     flush()
-            if chunk:
-                flush()
+            flush()
         except ServiceError as error:
             error.message += f" ({written} records of this stream were written before the error)"
             raise
         return json_logger_pb2.StreamMeasurementDataResponse(records_written=written)
+
+    @staticmethod
+    def _stream_record(
+        request: json_logger_pb2.LogMeasurementDataRequest, session_id: str
+    ) -> bytes:
+        if request.session_id and request.session_id != session_id:
+            raise InvalidArgumentError(
+                f"a stream writes to one session: got '{request.session_id}' after '{session_id}'"
+            )
+        return _record(request, session_id)
 
     @_reports_errors
     def CloseFile(  # noqa: N802 - gRPC method name

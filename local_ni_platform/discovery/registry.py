@@ -150,9 +150,7 @@ class ServiceRegistry:
         if removed is None:
             _logger.debug("Unregister of unknown id %r ignored.", registration_id)
             return False
-        _logger.info(
-            "Unregistered %s, id %s.", removed.description.service_class, registration_id
-        )
+        _logger.info("Unregistered %s, id %s.", removed.description.service_class, registration_id)
         return True
 
     def active_services(
@@ -294,4 +292,3 @@ def _validate_endpoint(endpoint: ServiceEndpoint) -> None:
     ):
         if port and not (_PORT_PATTERN.fullmatch(port) and 0 < int(port) < 65536):
             raise InvalidRequestError(f"location.{name} {port!r} is not a port number (1-65535)")
-
