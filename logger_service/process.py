@@ -121,6 +121,17 @@ class ServiceProcess:
             self._stderr_thread.join(timeout=STOP_TIMEOUT_SECONDS)
         return process.returncode
 
+    def wait(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
+        """Wait for the child to exit by itself; return its exit code."""
+        code = self._require_process().wait(timeout=timeout)
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=timeout)
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        """Send a signal to the child (e.g. SIGTERM to ask it to stop)."""
+        self._require_process().send_signal(signum)
+
     @property
     def stderr_tail(self) -> str:
         """The last lines the child wrote to stderr (its log)."""
