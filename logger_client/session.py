@@ -20,6 +20,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
+from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client.behaviors import closes_on_exit, server_behavior
@@ -248,11 +249,16 @@ class JsonLoggerClient:
     def _resolve_address(self) -> str:
         if self._address:
             return self._address
-        discovery_client = self._discovery_client or DiscoveryClient()
         try:
-            location = discovery_client.resolve_service(
-                provided_interface=PROVIDED_INTERFACE, service_class=SERVICE_CLASS
-            )
+            if self._discovery_client is not None:
+                location = self._discovery_client.resolve_service(
+                    provided_interface=PROVIDED_INTERFACE, service_class=SERVICE_CLASS
+                )
+            else:  # a one-off discovery client whose channel is closed right after
+                with GrpcChannelPool() as pool:
+                    location = DiscoveryClient(grpc_channel_pool=pool).resolve_service(
+                        provided_interface=PROVIDED_INTERFACE, service_class=SERVICE_CLASS
+                    )
         except grpc.RpcError as error:
             raise JsonLoggerServiceNotFoundError(
                 f"the JSON Logger Service ({PROVIDED_INTERFACE}, {SERVICE_CLASS}) could not be "

@@ -1,0 +1,85 @@
+"""The logger service registers with the (local) NI Discovery Service; NI's own DiscoveryClient and
+the logger client find it there; it unregisters when it stops.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from ni.measurementlink.discovery.v1.client import DiscoveryClient
+
+from local_ni_platform.activation import activate
+from local_ni_platform.platform import LocalPlatform
+from logger_client import JsonLoggerClient, JsonLoggerServiceNotFoundError, read_records
+from logger_client.session import PROVIDED_INTERFACE, SERVICE_CLASS
+from logger_service.process import ServiceProcess, ServiceProcessError, start_logger_service
+from logger_service.registration import load_service_config
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalPlatform]:
+    state_dir = tmp_path / "platform"
+    monkeypatch.setenv("NI_LOCAL_PLATFORM_DIR", str(state_dir))
+    activate()
+    with LocalPlatform(state_dir=state_dir) as running:
+        yield running
+
+
+def test_service_config_keeps_the_values_existing_clients_resolve() -> None:
+    config = load_service_config()
+
+    assert config.display_name == "JSON Logger Service"
+    assert config.service_class == SERVICE_CLASS == "ni.logger.JSONLogService"
+    assert config.provided_interfaces == (PROVIDED_INTERFACE,) == ("ni.logger.v1.json",)
+
+
+def test_ni_discovery_client_resolves_the_running_service(
+    platform: LocalPlatform, log_path: Path
+) -> None:
+    service = start_logger_service()
+    try:
+        location = DiscoveryClient().resolve_service(
+            provided_interface="ni.logger.v1.json", service_class="ni.logger.JSONLogService"
+        )
+        assert location.insecure_address == service.address
+
+        with JsonLoggerClient(log_path) as client:  # no address: resolved through discovery
+            client.log_data("via discovery", {}, {})
+        assert read_records(log_path)[0]["measurement_name"] == "via discovery"
+    finally:
+        assert service.stop() == 0
+
+    with pytest.raises(grpc.RpcError) as raised:
+        DiscoveryClient().resolve_service(provided_interface="ni.logger.v1.json")
+    assert raised.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+def test_client_says_clearly_when_the_service_is_not_registered(
+    platform: LocalPlatform, log_path: Path
+) -> None:
+    with pytest.raises(JsonLoggerServiceNotFoundError, match="python -m logger_service"):
+        JsonLoggerClient(log_path).__enter__()
+
+
+def test_service_refuses_to_start_without_a_discovery_service(tmp_path: Path) -> None:
+    env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "nothing-here")}
+
+    with pytest.raises(ServiceProcessError, match="local-ni-platform"):
+        ServiceProcess([], env=env).start()
+
+
+def test_python_m_logger_service_help_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "logger_service", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert "--no-discovery" in result.stdout and "--fsync" in result.stdout
