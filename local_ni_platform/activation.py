@@ -36,12 +36,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+# Not ``typing.TYPE_CHECKING``: importing ``typing`` (and the ``re`` it pulls in) would cost every
+# interpreter start-up several milliseconds. Type checkers treat this name as True.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
     from pathlib import Path
     from types import ModuleType
+    from typing import Any
 
 STATE_DIR_ENV_VAR = "NI_LOCAL_PLATFORM_DIR"
 DISABLE_ENV_VAR = "NI_LOCAL_PLATFORM_DISABLE"
@@ -49,7 +52,7 @@ CLUSTER_ID_ENV_VARS = ("NIDiscovery_ClusterId", "ClusterId")
 KEY_FILE_PORT_FIELD = "InsecurePort"
 KEY_FILE_PID_FIELD = "ProcessId"
 DISCOVERY_HOST = "127.0.0.1"
-"""Host of the local Discovery Service, in its key file address and in what clients connect to.
+"""Host that the local Discovery Service binds and that patched clients connect to.
 
 It is the IPv4 loopback address rather than ``localhost`` because the service binds only
 127.0.0.1: ``localhost`` often resolves to ``::1`` first, where an unrelated server (NI's
@@ -162,6 +165,9 @@ def activate() -> bool:
     Returns:
         True when NI's client is patched (now or before); False on Windows, where NI's real
         services are used, or when ``NI_LOCAL_PLATFORM_DISABLE`` is set.
+
+    Raises:
+        ImportError: NI's discovery client package is not installed.
     """
     if sys.platform == "win32" or is_disabled():
         return False

@@ -1,7 +1,7 @@
 """Service versions: which strings a registration may carry and how "latest" is decided.
 
-NI's protocol wants one ``major.minor.patch`` version per registration, reserves ``0.0.1`` for
-services registered without one, and resolves an empty requested version to the latest. Versions
+NI's protocol wants one ``major.minor.patch`` version per registration, treats a service
+registered without one as ``0.0.1``, and resolves an empty requested version to the latest. Versions
 compare numerically (``1.10.0`` is newer than ``1.9.0``). A fourth component (``.revision``, as in
 NI's ``ServiceInfo`` docs) is accepted too.
 """
@@ -37,7 +37,7 @@ def registered_version(versions: Sequence[str]) -> str:
     count as no version.
 
     Raises:
-        InvalidRequestError: several versions, a malformed one, or the reserved ``0.0.1``.
+        InvalidRequestError: several versions, or a malformed one.
     """
     given = [version.strip() for version in versions if version.strip()]
     if not given:
@@ -50,10 +50,6 @@ def registered_version(versions: Sequence[str]) -> str:
     if parse_version(version) is None:
         raise InvalidRequestError(
             f"service_description.versions: {version!r} is not a major.minor.patch version"
-        )
-    if parse_version(version) == parse_version(UNVERSIONED):
-        raise InvalidRequestError(
-            f"service_description.versions: {UNVERSIONED} is reserved for unversioned services"
         )
     return version
 
