@@ -2,31 +2,21 @@
 
 Prints one ready line to stdout when the services accept calls, logs to stderr, and stops
 cleanly (exit code 0, key file removed) on Enter, Ctrl+C or SIGTERM, including a signal that
-arrives while starting or right after the ready line.
+arrives while starting or right after the ready line (``StopRequests`` is entered first).
 """
 
 from __future__ import annotations
 
 import logging
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
 import click
 
 from local_ni_platform import activation
 from local_ni_platform.platform import LocalPlatform, LocalPlatformError
-from logger_service.hosting import announce_ready, wait_for_stop_request
+from logger_service.hosting import StopRequests, announce_ready
 
 _logger = logging.getLogger(__name__)
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class _EarlyStopError(Exception):
-    """SIGINT or SIGTERM arrived before ``wait_for_stop_request`` took over the signals."""
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,12 +38,12 @@ def main(*, state_dir: Path | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     platform = LocalPlatform(state_dir=state_dir)
-    try:
-        with _early_stop_signals_raise():
-            try:
-                platform.start()
-            except (LocalPlatformError, OSError) as error:
-                raise click.ClickException(str(error)) from error
+    with StopRequests() as stop_requests:
+        try:
+            platform.start()
+        except (LocalPlatformError, OSError) as error:
+            raise click.ClickException(str(error)) from error
+        try:
             if platform.state_dir.resolve() != activation.state_dir().resolve():
                 _logger.info(
                     "Clients reach this platform only with %s=%s in their environment.",
@@ -64,28 +54,6 @@ def main(*, state_dir: Path | None, verbose: bool) -> None:
                 f"Local NI platform ready: discovery at {platform.discovery_address} "
                 f"(key file: {platform.discovery_key_file})"
             )
-            wait_for_stop_request()
-    except _EarlyStopError as request:
-        _logger.info("Stop requested (%s).", request)
-    finally:
-        platform.stop()
-
-
-@contextmanager
-def _early_stop_signals_raise() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into :class:`_EarlyStopError` until ``wait_for_stop_request`` runs.
-
-    Without this, a script that sends SIGTERM as soon as it reads the ready line could kill the
-    process (default handler) before ``wait_for_stop_request`` installs its own, leaving a stale
-    key file and exit code -15 instead of a clean stop.
-    """
-
-    def raise_stop(signum: int, _frame: FrameType | None) -> None:
-        raise _EarlyStopError(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, raise_stop) for sig in _STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            stop_requests.wait()
+        finally:
+            platform.stop()

@@ -39,17 +39,18 @@ def main(host: str, port: int, no_discovery: bool, fsync: bool, verbose: int) ->
     server = JsonLoggerServer(
         host=host, port=port, fsync=fsync, register_with_discovery=not no_discovery
     )
-    try:
-        address = server.start()
-    except Exception as error:
-        raise click.ClickException(
-            f"could not start: {error}. Is the NI Discovery Service running? On a machine "
-            "without NI software start the local one with `local-ni-platform`; or run with "
-            "--no-discovery --port N and give clients the address."
-        ) from error
-    registered = " (registered with the NI Discovery Service)" if server.registered else ""
-    hosting.announce_ready(f"{READY_PREFIX}{address}{registered}")
-    try:
-        hosting.wait_for_stop_request()
-    finally:
-        server.stop()
+    with hosting.StopRequests() as stop_requests:
+        try:
+            address = server.start()
+        except Exception as error:
+            raise click.ClickException(
+                f"could not start: {error}. Is the NI Discovery Service running? On a machine "
+                "without NI software start the local one with `local-ni-platform`; or run with "
+                "--no-discovery --port N and give clients the address."
+            ) from error
+        try:
+            registered = " (registered with the NI Discovery Service)" if server.registered else ""
+            hosting.announce_ready(f"{READY_PREFIX}{address}{registered}")
+            stop_requests.wait()
+        finally:
+            server.stop()

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable
 from concurrent import futures
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -68,43 +69,58 @@ def announce_ready(message: str) -> None:
     print(message, flush=True)
 
 
-def wait_for_stop_request(*, watch_stdin: bool | None = None) -> str:
-    """Block until Enter (interactive terminals only), SIGINT or SIGTERM; return which one.
+class StopRequests:
+    """Collects stop requests from the moment it is entered: SIGINT, SIGTERM, and Enter when
+    standard input is a terminal.
 
-    Must be called from the main thread (signal handlers can only be installed there). Standard
-    input is watched only when it is a terminal, so a server started by a script, a notebook or
-    the NI Discovery Service does not stop when its input is closed.
+    Enter it before starting the server, so a signal sent as soon as the ready line appears (or
+    during start-up) still leads to a clean stop instead of the default handler killing the
+    process. Must be entered on the main thread (signal handlers can only be installed there).
+    Standard input is watched only when it is a terminal, so a server started by a script, a
+    notebook or the NI Discovery Service does not stop when its input is closed.
     """
-    stop = threading.Event()
-    reason: list[str] = []
 
-    def request_stop(why: str) -> None:
-        if not reason:
-            reason.append(why)
-        stop.set()
+    def __init__(self, *, watch_stdin: bool | None = None) -> None:
+        self._watch_stdin = watch_stdin
+        self._requested = threading.Event()
+        self._reason = ""
+        self._previous: dict[int, Any] = {}
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        request_stop(signal.Signals(signum).name)
+    def __enter__(self) -> StopRequests:
+        self._previous = {
+            sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        return self
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def request(self, reason: str) -> None:
+        """Ask for a stop (the first reason is kept)."""
+        if not self._requested.is_set():
+            self._reason = reason
+            self._requested.set()
+
+    def wait(self) -> str:
+        """Block until a stop is requested; return why."""
+        watch_stdin = self._watch_stdin
         if watch_stdin is None:
             watch_stdin = sys.stdin is not None and sys.stdin.isatty()
         if watch_stdin:
-
-            def read_enter() -> None:
-                try:
-                    sys.stdin.readline()
-                except (OSError, ValueError):
-                    return
-                request_stop("Enter")
-
-            threading.Thread(target=read_enter, name="stop-on-enter", daemon=True).start()
+            threading.Thread(target=self._read_enter, name="stop-on-enter", daemon=True).start()
         # Event.wait with a timeout keeps the main thread responsive to signals on every platform.
-        while not stop.wait(timeout=0.5):
+        while not self._requested.wait(timeout=0.5):
             pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    _logger.info("Stop requested (%s).", reason[0])
-    return reason[0]
+        _logger.info("Stop requested (%s).", self._reason)
+        return self._reason
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.request(signal.Signals(signum).name)
+
+    def _read_enter(self) -> None:
+        try:
+            sys.stdin.readline()
+        except (OSError, ValueError):
+            return
+        self.request("Enter")

@@ -142,3 +142,38 @@ def test_sigterm_finishes_in_flight_calls_closes_files_and_exits_0(tmp_path: Pat
     lines = log_path.read_text().splitlines()
     assert len(lines) >= acknowledged  # every acknowledged record is in the file, whole
     assert all(json.loads(line)["session_id"] == session_id for line in lines)
+
+
+def test_sigterm_right_after_the_ready_line_still_stops_cleanly() -> None:
+    for _ in range(5):
+        process = ServiceProcess(["--no-discovery"])
+        process.start()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait() == 0, process.stderr_tail
+
+
+def test_enter_on_a_terminal_stops_the_service(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "logger_service", "--no-discovery"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(terminal)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith("JSON Logger Service listening on")
+        os.write(controller, b"\n")
+        assert child.wait(timeout=15) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(controller)
+        child.communicate()
