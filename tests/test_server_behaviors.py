@@ -253,3 +253,35 @@ def test_supported_extensions_in_any_case(stub: JsonLoggerStub, tmp_path: Path, 
 
     assert response.new_session_initialized
     close(stub, response.session_id)
+
+
+def test_opening_reads_only_the_tail_never_the_whole_file(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    """A head that is not JSON is never read: only the last line is validated."""
+    head = b"not json at all\n" * 100_000  # 1.6 MB the server must not parse
+    log_path.write_bytes(head + b'{"last": "line"}\n')
+
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    log(stub, session_id, "appended")
+    close(stub, session_id)
+
+    assert log_path.read_bytes().startswith(head)
+    assert json.loads(log_path.read_bytes().splitlines()[-1])["measurement_name"] == "appended"
+
+
+def test_fsync_mode_writes_and_reads_back(tmp_path: Path) -> None:
+    from logger_service.process import start_logger_service
+
+    process = start_logger_service(discovery=False, fsync=True)
+    log_path = tmp_path / "durable.ndjson"
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            stub = JsonLoggerStub(channel)
+            session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+            for index in range(20):
+                log(stub, session_id, f"r{index}")
+            close(stub, session_id)
+    finally:
+        assert process.stop() == 0
+    assert [r["measurement_name"] for r in lines(log_path)] == [f"r{i}" for i in range(20)]
