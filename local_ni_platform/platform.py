@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -23,7 +24,13 @@ from ni.measurementlink.discovery.v1 import discovery_service_pb2_grpc
 
 from local_ni_platform import activation
 from local_ni_platform.discovery import SERVICE_NAME as DISCOVERY_SERVICE_NAME
-from local_ni_platform.discovery import DiscoveryServicer, ServiceRegistry
+from local_ni_platform.discovery import (
+    DiscoveryServicer,
+    ServiceDescription,
+    ServiceEndpoint,
+    ServiceRegistry,
+)
+from local_ni_platform.parts import HostedService, PlatformPart
 from logger_service.hosting import add_health_and_reflection, bind_insecure, create_server
 
 _logger = logging.getLogger(__name__)
@@ -51,8 +58,15 @@ class LocalPlatform:
     ``NI_LOCAL_PLATFORM_DIR`` and cluster id) where the Discovery Service is.
     """
 
-    def __init__(self, *, state_dir: Path | None = None) -> None:
-        """Prepare a platform whose key files live in ``state_dir`` (default: from environment)."""
+    def __init__(
+        self, *, state_dir: Path | None = None, parts: Sequence[PlatformPart] | None = None
+    ) -> None:
+        """Prepare a platform whose key files live in ``state_dir`` (default: from environment).
+
+        ``parts`` are the stand-ins hosted beside discovery (default: all of them).
+        """
+        self._parts = list(default_parts() if parts is None else parts)
+        self._hosted: list[HostedService] = []
         self._state_dir = Path(state_dir) if state_dir is not None else activation.state_dir()
         self._server: grpc.Server | None = None
         self._registry: ServiceRegistry | None = None
@@ -130,13 +144,20 @@ class LocalPlatform:
             discovery_service_pb2_grpc.add_DiscoveryServiceServicer_to_server(
                 DiscoveryServicer(registry), server
             )
-            add_health_and_reflection(server, [DISCOVERY_SERVICE_NAME])
+            hosted = [service for part in self._parts for service in part.add_to_server(server)]
+            add_health_and_reflection(
+                server, [DISCOVERY_SERVICE_NAME, *(s.grpc_service_name for s in hosted)]
+            )
             server.start()
+            for service in hosted:
+                registry.register(_description(service), ServiceEndpoint(HOST, str(port)))
             self._pid = os.getpid()
             write_discovery_key_file(key_file, port=port, pid=self._pid)
         except BaseException:
             server.stop(None)
+            self._stop_parts()
             raise
+        self._hosted = hosted
         self._server, self._registry, self._port, self._key_file = server, registry, port, key_file
         _logger.info("Local discovery serving at %s:%d (key file %s).", HOST, port, key_file)
 
@@ -150,8 +171,34 @@ class LocalPlatform:
                 _remove_key_file_if_owned(self._key_file, port=self._port, pid=self._pid)
         finally:
             server.stop(grace).wait()
+            self._stop_parts()
             self._registry, self._port, self._key_file = None, None, None
             _logger.info("Local platform stopped.")
+
+    @property
+    def hosted_services(self) -> list[HostedService]:
+        """The services the parts serve (all registered in discovery at the platform's address)."""
+        return list(self._hosted)
+
+    def _stop_parts(self) -> None:
+        for part in reversed(self._parts):
+            try:
+                part.stop()
+            except Exception:
+                _logger.exception("Failed to stop %s.", type(part).__name__)
+
+
+def default_parts() -> list[PlatformPart]:
+    """Every stand-in the platform hosts by default."""
+    return []
+
+
+def _description(service: HostedService) -> ServiceDescription:
+    return ServiceDescription(
+        display_name=service.display_name,
+        service_class=service.service_class,
+        provided_interfaces=service.provided_interfaces,
+    )
 
 
 def running_discovery_address(state_dir: Path | None = None) -> str | None:
