@@ -44,7 +44,7 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from json_logger import json_logger_pb2 as pb
 from json_logger import json_logger_pb2_grpc
-from logger_client.session import JsonLoggerClient, MeasurementRecord
+from logger_client.session import JsonLoggerClient, MeasurementRecord, to_text
 from logger_service import hosting
 from logger_service.process import ServiceProcess, start_logger_service
 from logger_service.servicer import SERVICE_NAME
@@ -137,13 +137,13 @@ class NoopJsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
 
     def StreamMeasurementData(  # noqa: N802 - gRPC method name
         self,
-        request_iterator: Iterator[pb.LogMeasurementDataRequest],
+        request_iterator: Iterator[pb.LogMeasurementDataBatch],
         context: grpc.ServicerContext,
     ) -> pb.StreamMeasurementDataResponse:
-        """Receive (deserialise) every record and drop it."""
+        """Receive (deserialise) every batch and drop its records."""
         count = 0
-        for _ in request_iterator:
-            count += 1
+        for batch in request_iterator:
+            count += len(batch.records)
         return pb.StreamMeasurementDataResponse(records_written=count)
 
     def CloseFile(  # noqa: N802 - gRPC method name
@@ -164,13 +164,14 @@ def serve_noop() -> None:
     server = hosting.create_server()
     json_logger_pb2_grpc.add_JsonLoggerServicer_to_server(NoopJsonLoggerServicer(), server)
     hosting.add_health_and_reflection(server, [SERVICE_NAME])
-    port = hosting.bind_insecure(server, HOST, 0)
-    server.start()
-    hosting.announce_ready(f"{NOOP_READY_PREFIX}{HOST}:{port}")
-    try:
-        hosting.wait_for_stop_request(watch_stdin=False)
-    finally:
-        server.stop(grace=1.0).wait()
+    with hosting.StopRequests(watch_stdin=False) as stop_requests:
+        port = hosting.bind_insecure(server, HOST, 0)
+        server.start()
+        try:
+            hosting.announce_ready(f"{NOOP_READY_PREFIX}{HOST}:{port}")
+            stop_requests.wait()
+        finally:
+            server.stop(grace=1.0).wait()
 
 
 def start_noop_service() -> ServiceProcess:
@@ -188,23 +189,23 @@ def start_noop_service() -> ServiceProcess:
 # -- measurements ------------------------------------------------------------------------------
 
 
-Worker = Callable[[int, threading.Barrier, float], tuple[int, float]]
-"""``(client index, start barrier, duration) -> (records, end time)``; sets up, then waits."""
+Worker = Callable[[threading.Barrier, float], tuple[int, float]]
+"""``(start barrier, duration) -> (records, end time)``: sets up, waits at the barrier, runs."""
 
 
 def run_clients(clients: int, duration: float, worker: Worker) -> float:
     """Run ``clients`` workers in their own threads, started together; return records/s."""
     start = threading.Barrier(clients + 1, timeout=BARRIER_TIMEOUT_SECONDS)
 
-    def guarded(index: int) -> tuple[int, float]:
+    def guarded() -> tuple[int, float]:
         try:
-            return worker(index, start, duration)
+            return worker(start, duration)
         except BaseException:
             start.abort()  # do not leave the others (and the main thread) waiting
             raise
 
     with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="client") as pool:
-        futures = [pool.submit(guarded, index) for index in range(clients)]
+        futures = [pool.submit(guarded) for _ in range(clients)]
         try:
             start.wait()
         except threading.BrokenBarrierError:
@@ -226,19 +227,15 @@ def unary_request(session_id: str) -> pb.LogMeasurementDataRequest:
         session_id=session_id,
         measurement_name=MEASUREMENT_NAME,
         timestamp=timestamp,
-        measurement_configurations={key: _text(value) for key, value in CONFIGURATIONS.items()},
-        measurement_outputs={key: _text(value) for key, value in OUTPUTS.items()},
+        measurement_configurations={key: to_text(value) for key, value in CONFIGURATIONS.items()},
+        measurement_outputs={key: to_text(value) for key, value in OUTPUTS.items()},
     )
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def unary_worker(address: str, session_id: str) -> Worker:
     """A raw-stub client calling LogMeasurementData in a loop on its own channel."""
 
-    def work(index: int, start: threading.Barrier, duration: float) -> tuple[int, float]:
+    def work(start: threading.Barrier, duration: float) -> tuple[int, float]:
         with grpc.insecure_channel(address, options=RAW_CHANNEL_OPTIONS) as channel:
             stub = json_logger_pb2_grpc.JsonLoggerStub(channel)
             request = unary_request(session_id)
@@ -264,7 +261,7 @@ def records_until(deadline: float) -> Iterator[MeasurementRecord]:
 def stream_worker(address: str, path: Path) -> Worker:
     """A ``JsonLoggerClient`` attached to the open session, streaming for the duration."""
 
-    def work(index: int, start: threading.Barrier, duration: float) -> tuple[int, float]:
+    def work(start: threading.Barrier, duration: float) -> tuple[int, float]:
         with JsonLoggerClient(
             path,
             address=address,
@@ -334,8 +331,8 @@ def write_log(path: Path, size: int) -> int:
             {
                 "timestamp": "2024-01-01T00:00:00.000000+00:00",
                 "measurement_name": MEASUREMENT_NAME,
-                "measurement_configurations": {k: _text(v) for k, v in CONFIGURATIONS.items()},
-                "measurement_outputs": {k: _text(v) for k, v in OUTPUTS.items()},
+                "measurement_configurations": {k: to_text(v) for k, v in CONFIGURATIONS.items()},
+                "measurement_outputs": {k: to_text(v) for k, v in OUTPUTS.items()},
                 "session_id": "00000000-0000-0000-0000-000000000000",
             }
         )

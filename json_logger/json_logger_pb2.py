@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1djson_logger/json_logger.proto\x12\x0bjson_logger\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x15InitializeFileRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12S\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32*.json_logger.SessionInitializationBehavior\"d\n\x16InitializeFileResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\"\xbd\x03\n\x19LogMeasurementDataRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x18\n\x10measurement_name\x18\x02 \x01(\t\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12i\n\x1ameasurement_configurations\x18\x04 \x03(\x0b\x32\x45.json_logger.LogMeasurementDataRequest.MeasurementConfigurationsEntry\x12[\n\x13measurement_outputs\x18\x05 \x03(\x0b\x32>.json_logger.LogMeasurementDataRequest.MeasurementOutputsEntry\x1a@\n\x1eMeasurementConfigurationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x39\n\x17MeasurementOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\x1aLogMeasurementDataResponse\"8\n\x1dStreamMeasurementDataResponse\x12\x17\n\x0frecords_written\x18\x01 \x01(\x04\"&\n\x10\x43loseFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x13\n\x11\x43loseFileResponse\"\x15\n\x13ListSessionsRequest\"I\n\x14ListSessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.json_logger.SessionDescription\"\x87\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12-\n\topened_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0frecords_written\x18\x04 \x01(\x04*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02\x32\xde\x03\n\nJsonLogger\x12Y\n\x0eInitializeFile\x12\".json_logger.InitializeFileRequest\x1a#.json_logger.InitializeFileResponse\x12\x65\n\x12LogMeasurementData\x12&.json_logger.LogMeasurementDataRequest\x1a\'.json_logger.LogMeasurementDataResponse\x12J\n\tCloseFile\x12\x1d.json_logger.CloseFileRequest\x1a\x1e.json_logger.CloseFileResponse\x12m\n\x15StreamMeasurementData\x12&.json_logger.LogMeasurementDataRequest\x1a*.json_logger.StreamMeasurementDataResponse(\x01\x12S\n\x0cListSessions\x12 .json_logger.ListSessionsRequest\x1a!.json_logger.ListSessionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1djson_logger/json_logger.proto\x12\x0bjson_logger\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x01\n\x15InitializeFileRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12S\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32*.json_logger.SessionInitializationBehavior\"d\n\x16InitializeFileResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\"\xbd\x03\n\x19LogMeasurementDataRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x18\n\x10measurement_name\x18\x02 \x01(\t\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12i\n\x1ameasurement_configurations\x18\x04 \x03(\x0b\x32\x45.json_logger.LogMeasurementDataRequest.MeasurementConfigurationsEntry\x12[\n\x13measurement_outputs\x18\x05 \x03(\x0b\x32>.json_logger.LogMeasurementDataRequest.MeasurementOutputsEntry\x1a@\n\x1eMeasurementConfigurationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x39\n\x17MeasurementOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\x1aLogMeasurementDataResponse\"\x91\x03\n\x11MeasurementRecord\x12\x18\n\x10measurement_name\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x61\n\x1ameasurement_configurations\x18\x03 \x03(\x0b\x32=.json_logger.MeasurementRecord.MeasurementConfigurationsEntry\x12S\n\x13measurement_outputs\x18\x04 \x03(\x0b\x32\x36.json_logger.MeasurementRecord.MeasurementOutputsEntry\x1a@\n\x1eMeasurementConfigurationsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x39\n\x17MeasurementOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"^\n\x17LogMeasurementDataBatch\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12/\n\x07records\x18\x02 \x03(\x0b\x32\x1e.json_logger.MeasurementRecord\"8\n\x1dStreamMeasurementDataResponse\x12\x17\n\x0frecords_written\x18\x01 \x01(\x04\"&\n\x10\x43loseFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x13\n\x11\x43loseFileResponse\"\x15\n\x13ListSessionsRequest\"I\n\x14ListSessionsResponse\x12\x31\n\x08sessions\x18\x01 \x03(\x0b\x32\x1f.json_logger.SessionDescription\"\x87\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12-\n\topened_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0frecords_written\x18\x04 \x01(\x04*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02\x32\xdc\x03\n\nJsonLogger\x12Y\n\x0eInitializeFile\x12\".json_logger.InitializeFileRequest\x1a#.json_logger.InitializeFileResponse\x12\x65\n\x12LogMeasurementData\x12&.json_logger.LogMeasurementDataRequest\x1a\'.json_logger.LogMeasurementDataResponse\x12J\n\tCloseFile\x12\x1d.json_logger.CloseFileRequest\x1a\x1e.json_logger.CloseFileResponse\x12k\n\x15StreamMeasurementData\x12$.json_logger.LogMeasurementDataBatch\x1a*.json_logger.StreamMeasurementDataResponse(\x01\x12S\n\x0cListSessions\x12 .json_logger.ListSessionsRequest\x1a!.json_logger.ListSessionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,8 +36,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGMEASUREMENTDATAREQUEST_MEASUREMENTCONFIGURATIONSENTRY']._serialized_options = b'8\001'
   _globals['_LOGMEASUREMENTDATAREQUEST_MEASUREMENTOUTPUTSENTRY']._loaded_options = None
   _globals['_LOGMEASUREMENTDATAREQUEST_MEASUREMENTOUTPUTSENTRY']._serialized_options = b'8\001'
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1149
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1337
+  _globals['_MEASUREMENTRECORD_MEASUREMENTCONFIGURATIONSENTRY']._loaded_options = None
+  _globals['_MEASUREMENTRECORD_MEASUREMENTCONFIGURATIONSENTRY']._serialized_options = b'8\001'
+  _globals['_MEASUREMENTRECORD_MEASUREMENTOUTPUTSENTRY']._loaded_options = None
+  _globals['_MEASUREMENTRECORD_MEASUREMENTOUTPUTSENTRY']._serialized_options = b'8\001'
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1649
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1837
   _globals['_INITIALIZEFILEREQUEST']._serialized_start=80
   _globals['_INITIALIZEFILEREQUEST']._serialized_end=211
   _globals['_INITIALIZEFILERESPONSE']._serialized_start=213
@@ -50,18 +54,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGMEASUREMENTDATAREQUEST_MEASUREMENTOUTPUTSENTRY']._serialized_end=761
   _globals['_LOGMEASUREMENTDATARESPONSE']._serialized_start=763
   _globals['_LOGMEASUREMENTDATARESPONSE']._serialized_end=791
-  _globals['_STREAMMEASUREMENTDATARESPONSE']._serialized_start=793
-  _globals['_STREAMMEASUREMENTDATARESPONSE']._serialized_end=849
-  _globals['_CLOSEFILEREQUEST']._serialized_start=851
-  _globals['_CLOSEFILEREQUEST']._serialized_end=889
-  _globals['_CLOSEFILERESPONSE']._serialized_start=891
-  _globals['_CLOSEFILERESPONSE']._serialized_end=910
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=912
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=933
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=935
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1008
-  _globals['_SESSIONDESCRIPTION']._serialized_start=1011
-  _globals['_SESSIONDESCRIPTION']._serialized_end=1146
-  _globals['_JSONLOGGER']._serialized_start=1340
-  _globals['_JSONLOGGER']._serialized_end=1818
+  _globals['_MEASUREMENTRECORD']._serialized_start=794
+  _globals['_MEASUREMENTRECORD']._serialized_end=1195
+  _globals['_MEASUREMENTRECORD_MEASUREMENTCONFIGURATIONSENTRY']._serialized_start=638
+  _globals['_MEASUREMENTRECORD_MEASUREMENTCONFIGURATIONSENTRY']._serialized_end=702
+  _globals['_MEASUREMENTRECORD_MEASUREMENTOUTPUTSENTRY']._serialized_start=704
+  _globals['_MEASUREMENTRECORD_MEASUREMENTOUTPUTSENTRY']._serialized_end=761
+  _globals['_LOGMEASUREMENTDATABATCH']._serialized_start=1197
+  _globals['_LOGMEASUREMENTDATABATCH']._serialized_end=1291
+  _globals['_STREAMMEASUREMENTDATARESPONSE']._serialized_start=1293
+  _globals['_STREAMMEASUREMENTDATARESPONSE']._serialized_end=1349
+  _globals['_CLOSEFILEREQUEST']._serialized_start=1351
+  _globals['_CLOSEFILEREQUEST']._serialized_end=1389
+  _globals['_CLOSEFILERESPONSE']._serialized_start=1391
+  _globals['_CLOSEFILERESPONSE']._serialized_end=1410
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1412
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1433
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1435
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1508
+  _globals['_SESSIONDESCRIPTION']._serialized_start=1511
+  _globals['_SESSIONDESCRIPTION']._serialized_end=1646
+  _globals['_JSONLOGGER']._serialized_start=1840
+  _globals['_JSONLOGGER']._serialized_end=2316
 # @@protoc_insertion_point(module_scope)

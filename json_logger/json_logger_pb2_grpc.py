@@ -51,7 +51,7 @@ class JsonLoggerStub:
                 _registered_method=True)
         self.StreamMeasurementData = channel.stream_unary(
                 '/json_logger.JsonLogger/StreamMeasurementData',
-                request_serializer=json__logger_dot_json__logger__pb2.LogMeasurementDataRequest.SerializeToString,
+                request_serializer=json__logger_dot_json__logger__pb2.LogMeasurementDataBatch.SerializeToString,
                 response_deserializer=json__logger_dot_json__logger__pb2.StreamMeasurementDataResponse.FromString,
                 _registered_method=True)
         self.ListSessions = channel.unary_unary(
@@ -111,18 +111,20 @@ class JsonLoggerServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamMeasurementData(self, request_iterator, context):
-        """Appends many records through one call, for plug-ins that log many points per measurement.
-        Every message names the same session (the first message must name it; later messages may leave
-        session_id empty). Each record is still one whole line; records of other clients may interleave
-        between lines, never inside one.
+        """Appends many records through one call, for plug-ins that log many points per measurement
+        (sweeps, many sites). Each message carries a batch of records, so the per-message cost of gRPC
+        is paid once per batch. Every batch names the same session (the first must name it; later
+        ones may leave session_id empty). Each batch is written in one append; each record is one
+        whole line, and lines of other clients never land inside a batch's lines.
 
         Status codes:
         OK                  all records are written; records_written counts them.
-        INVALID_ARGUMENT    the first message has an empty session_id, a later one names another
+        INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
         session, or a timestamp is out of range.
         NOT_FOUND           the session does not exist or was closed during the stream.
         RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
-        On an error, the records before the failing one are kept; the details say how many.
+        On an error, the batches before the failing one are kept (a failing batch is written whole
+        or not at all); the details say how many records were written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -158,7 +160,7 @@ def add_JsonLoggerServicer_to_server(servicer, server):
             ),
             'StreamMeasurementData': grpc.stream_unary_rpc_method_handler(
                     servicer.StreamMeasurementData,
-                    request_deserializer=json__logger_dot_json__logger__pb2.LogMeasurementDataRequest.FromString,
+                    request_deserializer=json__logger_dot_json__logger__pb2.LogMeasurementDataBatch.FromString,
                     response_serializer=json__logger_dot_json__logger__pb2.StreamMeasurementDataResponse.SerializeToString,
             ),
             'ListSessions': grpc.unary_unary_rpc_method_handler(
@@ -273,7 +275,7 @@ class JsonLogger:
             request_iterator,
             target,
             '/json_logger.JsonLogger/StreamMeasurementData',
-            json__logger_dot_json__logger__pb2.LogMeasurementDataRequest.SerializeToString,
+            json__logger_dot_json__logger__pb2.LogMeasurementDataBatch.SerializeToString,
             json__logger_dot_json__logger__pb2.StreamMeasurementDataResponse.FromString,
             options,
             channel_credentials,

@@ -77,19 +77,21 @@ class JsonLoggerStub:
       INVALID_ARGUMENT    session_id is empty.
       NOT_FOUND           no open session has this id (never opened, or already closed).
     """
-    StreamMeasurementData: _grpc.StreamUnaryMultiCallable[_json_logger_pb2.LogMeasurementDataRequest, _json_logger_pb2.StreamMeasurementDataResponse]
-    """Appends many records through one call, for plug-ins that log many points per measurement.
-    Every message names the same session (the first message must name it; later messages may leave
-    session_id empty). Each record is still one whole line; records of other clients may interleave
-    between lines, never inside one.
+    StreamMeasurementData: _grpc.StreamUnaryMultiCallable[_json_logger_pb2.LogMeasurementDataBatch, _json_logger_pb2.StreamMeasurementDataResponse]
+    """Appends many records through one call, for plug-ins that log many points per measurement
+    (sweeps, many sites). Each message carries a batch of records, so the per-message cost of gRPC
+    is paid once per batch. Every batch names the same session (the first must name it; later
+    ones may leave session_id empty). Each batch is written in one append; each record is one
+    whole line, and lines of other clients never land inside a batch's lines.
 
     Status codes:
       OK                  all records are written; records_written counts them.
-      INVALID_ARGUMENT    the first message has an empty session_id, a later one names another
+      INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
                           session, or a timestamp is out of range.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
-    On an error, the records before the failing one are kept; the details say how many.
+    On an error, the batches before the failing one are kept (a failing batch is written whole
+    or not at all); the details say how many records were written.
     """
     ListSessions: _grpc.UnaryUnaryMultiCallable[_json_logger_pb2.ListSessionsRequest, _json_logger_pb2.ListSessionsResponse]
     """Lists the open sessions: for operators, to find and close a session left open by a crashed run.
@@ -135,19 +137,21 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
       INVALID_ARGUMENT    session_id is empty.
       NOT_FOUND           no open session has this id (never opened, or already closed).
     """
-    StreamMeasurementData: _aio.StreamUnaryMultiCallable[_json_logger_pb2.LogMeasurementDataRequest, _json_logger_pb2.StreamMeasurementDataResponse]  # type: ignore[assignment]
-    """Appends many records through one call, for plug-ins that log many points per measurement.
-    Every message names the same session (the first message must name it; later messages may leave
-    session_id empty). Each record is still one whole line; records of other clients may interleave
-    between lines, never inside one.
+    StreamMeasurementData: _aio.StreamUnaryMultiCallable[_json_logger_pb2.LogMeasurementDataBatch, _json_logger_pb2.StreamMeasurementDataResponse]  # type: ignore[assignment]
+    """Appends many records through one call, for plug-ins that log many points per measurement
+    (sweeps, many sites). Each message carries a batch of records, so the per-message cost of gRPC
+    is paid once per batch. Every batch names the same session (the first must name it; later
+    ones may leave session_id empty). Each batch is written in one append; each record is one
+    whole line, and lines of other clients never land inside a batch's lines.
 
     Status codes:
       OK                  all records are written; records_written counts them.
-      INVALID_ARGUMENT    the first message has an empty session_id, a later one names another
+      INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
                           session, or a timestamp is out of range.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
-    On an error, the records before the failing one are kept; the details say how many.
+    On an error, the batches before the failing one are kept (a failing batch is written whole
+    or not at all); the details say how many records were written.
     """
     ListSessions: _aio.UnaryUnaryMultiCallable[_json_logger_pb2.ListSessionsRequest, _json_logger_pb2.ListSessionsResponse]  # type: ignore[assignment]
     """Lists the open sessions: for operators, to find and close a session left open by a crashed run.
@@ -212,21 +216,23 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
     def StreamMeasurementData(
         self,
-        request_iterator: _MaybeAsyncIterator[_json_logger_pb2.LogMeasurementDataRequest],
+        request_iterator: _MaybeAsyncIterator[_json_logger_pb2.LogMeasurementDataBatch],
         context: _ServicerContext,
     ) -> _typing.Union[_json_logger_pb2.StreamMeasurementDataResponse, _abc.Awaitable[_json_logger_pb2.StreamMeasurementDataResponse]]:
-        """Appends many records through one call, for plug-ins that log many points per measurement.
-        Every message names the same session (the first message must name it; later messages may leave
-        session_id empty). Each record is still one whole line; records of other clients may interleave
-        between lines, never inside one.
+        """Appends many records through one call, for plug-ins that log many points per measurement
+        (sweeps, many sites). Each message carries a batch of records, so the per-message cost of gRPC
+        is paid once per batch. Every batch names the same session (the first must name it; later
+        ones may leave session_id empty). Each batch is written in one append; each record is one
+        whole line, and lines of other clients never land inside a batch's lines.
 
         Status codes:
           OK                  all records are written; records_written counts them.
-          INVALID_ARGUMENT    the first message has an empty session_id, a later one names another
+          INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
                               session, or a timestamp is out of range.
           NOT_FOUND           the session does not exist or was closed during the stream.
           RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
-        On an error, the records before the failing one are kept; the details say how many.
+        On an error, the batches before the failing one are kept (a failing batch is written whole
+        or not at all); the details say how many records were written.
         """
 
     @_abc_1.abstractmethod

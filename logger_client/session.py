@@ -7,14 +7,18 @@ that behaviour says so, and always closes the client's own channel.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import math
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -30,6 +34,7 @@ _logger = logging.getLogger(__name__)
 PROVIDED_INTERFACE = "ni.logger.v1.json"
 SERVICE_CLASS = "ni.logger.JSONLogService"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_BATCH_SIZE = 256
 
 
 class JsonLoggerServiceNotFoundError(RuntimeError):
@@ -57,7 +62,17 @@ def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
 
 
 def to_text(value: object) -> str:
-    """Log values are strings on the wire: text as is, anything else as JSON when it can be."""
+    """Log values are strings on the wire: text as is, anything else as JSON when it can be.
+
+    Plain numbers and booleans take a fast path with the same result as ``json.dumps``.
+    """
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or (kind is float and math.isfinite(value)):  # type: ignore[arg-type]
+        return repr(value)
     if isinstance(value, str):
         return value
     try:
@@ -67,9 +82,26 @@ def to_text(value: object) -> str:
 
 
 def _timestamp(moment: datetime | None) -> Timestamp:
+    if moment is None:
+        seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+        return Timestamp(seconds=seconds, nanos=nanos)
     stamp = Timestamp()
-    stamp.FromDatetime(moment or datetime.now(timezone.utc))
+    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
     return stamp
+
+
+def _record_fields(record: MeasurementRecord) -> dict[str, Any]:
+    """The wire fields of a record, shared by the unary and the batched messages."""
+    return {
+        "measurement_name": record.measurement_name,
+        "timestamp": _timestamp(record.timestamp),
+        "measurement_configurations": {
+            key: to_text(value) for key, value in record.measurement_configurations.items()
+        },
+        "measurement_outputs": {
+            key: to_text(value) for key, value in record.measurement_outputs.items()
+        },
+    }
 
 
 class JsonLoggerClient:
@@ -189,45 +221,46 @@ class JsonLoggerClient:
     ) -> None:
         """Append one record; the timestamp defaults to now (this client's clock, UTC)."""
         self._require_open()
+        record = MeasurementRecord(
+            measurement_name, measurement_configurations, measurement_outputs, timestamp
+        )
         self._get_stub().LogMeasurementData(
-            self._request(
-                MeasurementRecord(
-                    measurement_name, measurement_configurations, measurement_outputs, timestamp
-                )
+            json_logger_pb2.LogMeasurementDataRequest(
+                session_id=self.session_id, **_record_fields(record)
             ),
             timeout=self._timeout,
         )
 
     def log_data_stream(
-        self, records: Iterable[MeasurementRecord], *, timeout: float | None = None
+        self,
+        records: Iterable[MeasurementRecord],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        timeout: float | None = None,
     ) -> int:
         """Append many records through one streaming call; return how many were written.
 
-        Much faster than calling :meth:`log_data` in a loop (one call instead of one per record).
-        ``timeout`` bounds the whole stream (default: none).
+        Records travel in batches of ``batch_size``, each written in one append, which is much
+        faster than calling :meth:`log_data` in a loop. ``records`` may be a generator (it is
+        consumed lazily). ``timeout`` bounds the whole stream (default: none).
         """
         self._require_open()
-        response = self._get_stub().StreamMeasurementData(self._requests(records), timeout=timeout)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        response = self._get_stub().StreamMeasurementData(
+            self._batches(records, batch_size), timeout=timeout
+        )
         return response.records_written
 
-    def _requests(
-        self, records: Iterable[MeasurementRecord]
-    ) -> Iterator[json_logger_pb2.LogMeasurementDataRequest]:
-        for record in records:
-            yield self._request(record)
-
-    def _request(self, record: MeasurementRecord) -> json_logger_pb2.LogMeasurementDataRequest:
-        return json_logger_pb2.LogMeasurementDataRequest(
-            session_id=self.session_id,
-            measurement_name=record.measurement_name,
-            timestamp=_timestamp(record.timestamp),
-            measurement_configurations={
-                key: to_text(value) for key, value in record.measurement_configurations.items()
-            },
-            measurement_outputs={
-                key: to_text(value) for key, value in record.measurement_outputs.items()
-            },
-        )
+    def _batches(
+        self, records: Iterable[MeasurementRecord], batch_size: int
+    ) -> Iterator[json_logger_pb2.LogMeasurementDataBatch]:
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, batch_size)):
+            yield json_logger_pb2.LogMeasurementDataBatch(
+                session_id=self.session_id,
+                records=[json_logger_pb2.MeasurementRecord(**_record_fields(r)) for r in batch],
+            )
 
     # -- connection ------------------------------------------------------------------------
 

@@ -52,7 +52,10 @@ def _reports_errors(handler: Handler[RequestT, ResponseT]) -> Handler[RequestT, 
     return wrapper
 
 
-def _timestamp(request: json_logger_pb2.LogMeasurementDataRequest) -> datetime:
+Record = json_logger_pb2.LogMeasurementDataRequest | json_logger_pb2.MeasurementRecord
+
+
+def _timestamp(request: Record) -> datetime:
     """The client's timestamp when set, else now; always UTC."""
     if not request.HasField("timestamp"):
         return datetime.now(timezone.utc)
@@ -62,7 +65,7 @@ def _timestamp(request: json_logger_pb2.LogMeasurementDataRequest) -> datetime:
         raise InvalidArgumentError(f"timestamp out of range: {error}") from None
 
 
-def _record(request: json_logger_pb2.LogMeasurementDataRequest, session_id: str) -> bytes:
+def _record(request: Record, session_id: str) -> bytes:
     return format_record(
         timestamp=_timestamp(request),
         measurement_name=request.measurement_name,
@@ -74,8 +77,6 @@ def _record(request: json_logger_pb2.LogMeasurementDataRequest, session_id: str)
 
 class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
     """Serves one session per log file to any number of clients."""
-
-    STREAM_CHUNK_SIZE = 256
 
     def __init__(self, *, fsync: bool = False) -> None:
         self.registry: SessionRegistry[NdjsonLog] = SessionRegistry(resource_kind="log file")
@@ -113,49 +114,30 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
     @_reports_errors
     def StreamMeasurementData(  # noqa: N802 - gRPC method name
         self,
-        request_iterator: Iterator[json_logger_pb2.LogMeasurementDataRequest],
+        request_iterator: Iterator[json_logger_pb2.LogMeasurementDataBatch],
         context: grpc.ServicerContext,
     ) -> json_logger_pb2.StreamMeasurementDataResponse:
-        """Append every streamed record, a chunk of whole lines per write."""
+        """Append every streamed batch, each in one all-or-nothing write."""
         session_id = ""
         written = 0
-        chunk: list[bytes] = []
-
-        def flush() -> None:
-            nonlocal written
-            if chunk:
-                with self.registry.use(session_id) as log:
-                    log.append(chunk)
-                written += len(chunk)
-                chunk.clear()
-
         try:
-            for request in request_iterator:
+            for batch in request_iterator:
                 if not session_id:
-                    self.registry.get(request.session_id)  # fail fast on an unknown session
-                    session_id = request.session_id
-                try:
-                    chunk.append(self._stream_record(request, session_id))
-                except ServiceError:
-                    flush()  # the records before the bad one are kept
-                    raise
-                if len(chunk) >= self.STREAM_CHUNK_SIZE:
-                    flush()
-            flush()
+                    self.registry.get(batch.session_id)  # fail fast on an unknown session
+                    session_id = batch.session_id
+                elif batch.session_id and batch.session_id != session_id:
+                    raise InvalidArgumentError(
+                        f"a stream writes to one session: got '{batch.session_id}' after "
+                        f"'{session_id}'"
+                    )
+                lines = [_record(record, session_id) for record in batch.records]
+                with self.registry.use(session_id) as log:
+                    log.append(lines)
+                written += len(lines)
         except ServiceError as error:
             error.message += f" ({written} records of this stream were written before the error)"
             raise
         return json_logger_pb2.StreamMeasurementDataResponse(records_written=written)
-
-    @staticmethod
-    def _stream_record(
-        request: json_logger_pb2.LogMeasurementDataRequest, session_id: str
-    ) -> bytes:
-        if request.session_id and request.session_id != session_id:
-            raise InvalidArgumentError(
-                f"a stream writes to one session: got '{request.session_id}' after '{session_id}'"
-            )
-        return _record(request, session_id)
 
     @_reports_errors
     def CloseFile(  # noqa: N802 - gRPC method name

@@ -199,8 +199,8 @@ def test_values_are_sent_as_text(logger_address: str, log_path: Path) -> None:
     with JsonLoggerClient(log_path, address=logger_address) as client:
         client.log_data(
             "types",
-            {"text": "5 V", "number": 5.0, "flag": True, "none": None},
-            {"list": [1.5, 2.5], "path": Path("/x")},
+            {"text": "5 V", "number": 5.0, "flag": True, "none": None, "int": 3},
+            {"list": [1.5, 2.5], "path": Path("/x"), "nan": float("nan"), "big": 1e300},
         )
 
     [record] = read_records(log_path)
@@ -209,8 +209,14 @@ def test_values_are_sent_as_text(logger_address: str, log_path: Path) -> None:
         "number": "5.0",
         "flag": "true",
         "none": "null",
+        "int": "3",
     }
-    assert record["measurement_outputs"] == {"list": "[1.5, 2.5]", "path": "/x"}
+    assert record["measurement_outputs"] == {
+        "list": "[1.5, 2.5]",
+        "path": "/x",
+        "nan": "NaN",
+        "big": "1e+300",
+    }
 
 
 def test_streamed_records_are_all_written_in_order(logger_address: str, log_path: Path) -> None:

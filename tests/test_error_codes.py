@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
@@ -194,8 +195,6 @@ def test_out_of_range_timestamp_is_invalid_argument_and_writes_nothing(
     session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
     log(stub, session_id, "kept")
 
-    from google.protobuf.timestamp_pb2 import Timestamp
-
     expect_status(
         lambda: log(stub, session_id, timestamp=Timestamp(seconds=10**12)),
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -205,36 +204,47 @@ def test_out_of_range_timestamp_is_invalid_argument_and_writes_nothing(
     assert [record["measurement_name"] for record in lines(log_path)] == ["kept"]
 
 
-def stream(stub: JsonLoggerStub, requests: list[pb.LogMeasurementDataRequest]) -> int:
+def stream(stub: JsonLoggerStub, batches: list[pb.LogMeasurementDataBatch]) -> int:
     response: pb.StreamMeasurementDataResponse = stub.StreamMeasurementData(
-        iter(requests), timeout=10
+        iter(batches), timeout=10
     )
     return response.records_written
 
 
-def test_stream_errors_keep_the_records_before_them(stub: JsonLoggerStub, log_path: Path) -> None:
+def batch(session_id: str, *names: str) -> pb.LogMeasurementDataBatch:
+    records = [pb.MeasurementRecord(measurement_name=name) for name in names]
+    return pb.LogMeasurementDataBatch(session_id=session_id, records=records)
+
+
+def test_stream_errors_keep_the_batches_before_them(stub: JsonLoggerStub, log_path: Path) -> None:
     session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
-    good = [pb.LogMeasurementDataRequest(measurement_name=f"r{i}") for i in range(3)]
-    good[0].session_id = session_id
+    good = [batch(session_id, "r0", "r1"), batch("", "r2")]
+    bad_timestamp = pb.LogMeasurementDataBatch(
+        records=[
+            pb.MeasurementRecord(measurement_name="never"),
+            pb.MeasurementRecord(timestamp=Timestamp(seconds=10**12)),
+        ]
+    )
 
     details = expect_status(
-        lambda: stream(stub, [*good, pb.LogMeasurementDataRequest(session_id="other")]),
+        lambda: stream(stub, [*good, batch("other", "x")]),
         grpc.StatusCode.INVALID_ARGUMENT,
         "one session",
     )
     assert "3 records of this stream were written" in details
+    details = expect_status(
+        lambda: stream(stub, [*good, bad_timestamp]), grpc.StatusCode.INVALID_ARGUMENT, "timestamp"
+    )
+    assert "3 records of this stream were written" in details  # the bad batch: none of it
     expect_status(
-        lambda: stream(stub, [pb.LogMeasurementDataRequest(measurement_name="x")]),
+        lambda: stream(stub, [batch("", "x")]),
         grpc.StatusCode.INVALID_ARGUMENT,
         "session_id is empty",
     )
-    expect_status(
-        lambda: stream(stub, [pb.LogMeasurementDataRequest(session_id="gone")]),
-        grpc.StatusCode.NOT_FOUND,
-    )
+    expect_status(lambda: stream(stub, [batch("gone", "x")]), grpc.StatusCode.NOT_FOUND)
     assert stream(stub, good) == 3
     close(stub, session_id)
-    assert [r["measurement_name"] for r in lines(log_path)] == ["r0", "r1", "r2"] * 2
+    assert [r["measurement_name"] for r in lines(log_path)] == ["r0", "r1", "r2"] * 3
 
 
 # -- RESOURCE_EXHAUSTED and INTERNAL, provoked through the server's OS limits ------------------

@@ -1,0 +1,60 @@
+"""Smoke test of the throughput benchmark: it runs and prints every figure (no timing asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).parents[1]
+SCRIPT = PROJECT_ROOT / "benchmarks" / "logger_throughput.py"
+
+RATES = [
+    f"{call}, {server}, {clients}"
+    for call, counts in (
+        ("LogMeasurementData", ("1 client", "8 clients")),
+        ("StreamMeasurementData", ("1 client", "4 clients")),
+    )
+    for server in ("service", "no-op", "service/no-op")
+    for clients in counts
+]
+LATENCIES = [
+    f"InitializeFile {kind}, {log}"
+    for kind in ("new", "attach")
+    for log in ("1-line log", "large log (1 MB)")
+]
+NUMBER = r"([\d,]+(?:\.\d+)?)"
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_quick_run_prints_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout
+
+    for label in RATES:
+        unit = "" if "/" in label else " records/s"
+        match = re.search(rf"^{re.escape(label)}\s*: {NUMBER}{unit}$", output, re.MULTILINE)
+        assert match, f"no figure for {label!r} in:\n{output}"
+        assert number(match[1]) > 0, match[0]
+
+    for label in LATENCIES:
+        match = re.search(
+            rf"^{re.escape(label)}\s*: median {NUMBER} ms, p95 {NUMBER} ms$", output, re.MULTILINE
+        )
+        assert match, f"no figure for {label!r} in:\n{output}"
+        assert number(match[1]) > 0, match[0]
+        assert number(match[2]) >= number(match[1]), match[0]
+
+    assert "Summary" in output
