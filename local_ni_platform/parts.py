@@ -25,6 +25,8 @@ class HostedService:
     display_name: str
     service_class: str
     provided_interfaces: tuple[str, ...]
+    extra_grpc_service_names: tuple[str, ...] = ()
+    """Further gRPC services behind the same registration (health and reflection serve them)."""
 
 
 class PlatformPart(Protocol):

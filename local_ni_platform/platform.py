@@ -145,9 +145,12 @@ class LocalPlatform:
                 DiscoveryServicer(registry), server
             )
             hosted = [service for part in self._parts for service in part.add_to_server(server)]
-            add_health_and_reflection(
-                server, [DISCOVERY_SERVICE_NAME, *(s.grpc_service_name for s in hosted)]
-            )
+            grpc_names = [
+                name
+                for service in hosted
+                for name in (service.grpc_service_name, *service.extra_grpc_service_names)
+            ]
+            add_health_and_reflection(server, [DISCOVERY_SERVICE_NAME, *grpc_names])
             server.start()
             for service in hosted:
                 registry.register(_description(service), ServiceEndpoint(HOST, str(port)))
@@ -190,7 +193,9 @@ class LocalPlatform:
 
 def default_parts() -> list[PlatformPart]:
     """Every stand-in the platform hosts by default."""
-    return []
+    from local_ni_platform.device_server import DeviceServerPart
+
+    return [DeviceServerPart()]
 
 
 def _description(service: HostedService) -> ServiceDescription:

@@ -92,7 +92,7 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def platform(state_dir: Path) -> Iterator[LocalPlatform]:
-    with LocalPlatform(state_dir=state_dir) as running:
+    with LocalPlatform(state_dir=state_dir, parts=[]) as running:
         yield running
 
 
@@ -386,7 +386,7 @@ def test_key_file_name_follows_cluster_id(state_dir: Path, monkeypatch: pytest.M
     monkeypatch.setenv("NIDiscovery_ClusterId", "preferred")
     assert discovery_key_file() == state_dir / "DiscoveryService_preferred.json"
 
-    with LocalPlatform(state_dir=state_dir) as running:
+    with LocalPlatform(state_dir=state_dir, parts=[]) as running:
         assert running.discovery_key_file == state_dir / "DiscoveryService_preferred.json"
         assert activate() is True
         client = DiscoveryClient()
@@ -447,7 +447,7 @@ def test_startup_hook_imports_neither_grpc_nor_ni(state_dir: Path) -> None:
 
 def test_key_file_is_published_and_removed_on_stop(state_dir: Path) -> None:
     key_file = state_dir / "DiscoveryService.json"
-    running = LocalPlatform(state_dir=state_dir)
+    running = LocalPlatform(state_dir=state_dir, parts=[])
     running.start()
     try:
         content = json.loads(key_file.read_text(encoding="utf-8"))
@@ -462,7 +462,7 @@ def test_key_file_is_published_and_removed_on_stop(state_dir: Path) -> None:
 
 
 def test_stop_keeps_a_key_file_that_another_platform_wrote(state_dir: Path) -> None:
-    running = LocalPlatform(state_dir=state_dir)
+    running = LocalPlatform(state_dir=state_dir, parts=[])
     running.start()
     key_file = running.discovery_key_file
     write_discovery_key_file(key_file, port=1, pid=os.getpid() + 1)
@@ -477,7 +477,7 @@ def test_stale_key_file_of_dead_process_is_replaced(state_dir: Path) -> None:
     key_file = state_dir / "DiscoveryService.json"
     write_discovery_key_file(key_file, port=1, pid=dead.pid)
 
-    with LocalPlatform(state_dir=state_dir) as running:
+    with LocalPlatform(state_dir=state_dir, parts=[]) as running:
         content = json.loads(key_file.read_text(encoding="utf-8"))
         assert content == {"InsecurePort": running.discovery_port, "ProcessId": os.getpid()}
 
@@ -486,7 +486,7 @@ def test_second_live_platform_in_same_state_dir_is_refused(platform: LocalPlatfo
     before = platform.discovery_key_file.read_text(encoding="utf-8")
 
     with pytest.raises(LocalPlatformAlreadyRunningError) as excinfo:
-        LocalPlatform(state_dir=platform.state_dir).start()
+        LocalPlatform(state_dir=platform.state_dir, parts=[]).start()
 
     assert str(platform.discovery_key_file) in str(excinfo.value)
     assert platform.discovery_address in str(excinfo.value)

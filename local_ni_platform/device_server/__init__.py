@@ -1,0 +1,55 @@
+"""Simulated NI gRPC Device Server for ``nidcpower_grpc.NiDCPower`` and ``nidmm_grpc.NiDmm``.
+
+NI's unchanged ``nidcpower``/``nidmm`` clients and the measurement-plugin SDK's session helpers
+talk to it over real gRPC. Layers, as in :mod:`local_ni_platform.discovery`:
+
+- ``repository``: named sessions and NI's init/attach rules, free of gRPC.
+- ``dcpower`` and ``dmm``: the instrument simulations, free of gRPC.
+- ``attributes``, ``instrument`` and ``errors``: what both simulations share.
+- ``servicers``: the gRPC translation; ``part``: the platform part that hosts them.
+"""
+
+from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS, DCPowerSession
+from local_ni_platform.device_server.dmm import DmmSession, resolution_absolute
+from local_ni_platform.device_server.errors import (
+    DeviceServerError,
+    DriverError,
+    SessionExistsError,
+    SessionNameConflictError,
+    SessionNotInitializedError,
+    SessionRequestError,
+)
+from local_ni_platform.device_server.part import SERVICE_CLASS, DeviceServerPart
+from local_ni_platform.device_server.repository import (
+    InitializationBehavior,
+    OpenedSession,
+    SessionRepository,
+)
+from local_ni_platform.device_server.servicers import (
+    DCPOWER_SERVICE_NAME,
+    DMM_SERVICE_NAME,
+    DCPowerServicer,
+    DmmServicer,
+)
+
+__all__ = [
+    "DCPOWER_SERVICE_NAME",
+    "DMM_SERVICE_NAME",
+    "LOAD_RESISTANCE_OHMS",
+    "SERVICE_CLASS",
+    "DCPowerServicer",
+    "DCPowerSession",
+    "DeviceServerError",
+    "DeviceServerPart",
+    "DmmServicer",
+    "DmmSession",
+    "DriverError",
+    "InitializationBehavior",
+    "OpenedSession",
+    "SessionExistsError",
+    "SessionNameConflictError",
+    "SessionNotInitializedError",
+    "SessionRepository",
+    "SessionRequestError",
+    "resolution_absolute",
+]

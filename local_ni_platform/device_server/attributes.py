@@ -1,0 +1,147 @@
+"""Typed, validated driver attributes, as IVI drivers expose them through ``Get/SetAttributeVi*``.
+
+Both simulated drivers describe their attributes with :class:`AttributeSpec` and keep the values
+in an :class:`AttributeStore`, which applies the IVI rules a client can observe: unknown ids,
+wrong value types, read-only attributes and invalid values are driver errors with IVI's codes.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from local_ni_platform.device_server.errors import (
+    ATTRIBUTE_NOT_WRITABLE,
+    CHANNEL_NAME_REQUIRED,
+    INVALID_ATTRIBUTE,
+    INVALID_VALUE,
+    TYPES_DO_NOT_MATCH,
+    DriverError,
+)
+
+AttributeValue = int | float | bool | str
+
+
+class AttributeType(enum.Enum):
+    """The ``Vi*`` type of an attribute; it selects the RPC a client must use."""
+
+    INT32 = "ViInt32"
+    REAL64 = "ViReal64"
+    BOOLEAN = "ViBoolean"
+    STRING = "ViString"
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """One attribute: its id, type, default and what values it accepts."""
+
+    attribute_id: int
+    name: str
+    type: AttributeType
+    default: AttributeValue
+    writable: bool = True
+    allowed: frozenset[int] | None = None
+    """For enum-like ``ViInt32`` attributes: the only accepted values."""
+    minimum: float | None = None
+    """Smallest accepted number, if any (e.g. 0 for limits and delays)."""
+
+
+class AttributeStore:
+    """Attribute values of one session, per channel (a channel-less driver uses one key: "")."""
+
+    def __init__(self, specs: Iterable[AttributeSpec], channels: Iterable[str]) -> None:
+        """Give every channel the specs' defaults."""
+        self._specs: Mapping[int, AttributeSpec] = {spec.attribute_id: spec for spec in specs}
+        self._channels = list(channels)
+        self._values: dict[str, dict[int, AttributeValue]] = {}
+        self.reset(self._channels)
+
+    def spec(self, attribute_id: int, expected: AttributeType) -> AttributeSpec:
+        """The spec of ``attribute_id``, checked against the type of the RPC that names it.
+
+        Raises:
+            DriverError: unknown id, or the attribute has another type.
+        """
+        spec = self._specs.get(attribute_id)
+        if spec is None:
+            raise DriverError(INVALID_ATTRIBUTE, f"Attribute ID: {attribute_id}")
+        if spec.type is not expected:
+            raise DriverError(
+                TYPES_DO_NOT_MATCH,
+                f"Attribute {spec.name} ({attribute_id}) is a {spec.type.value}, "
+                f"not a {expected.value}.",
+            )
+        return spec
+
+    def get(
+        self, channels: Iterable[str], attribute_id: int, expected: AttributeType
+    ) -> AttributeValue:
+        """The value on ``channels``; they must agree, as one value is returned.
+
+        Raises:
+            DriverError: see :meth:`spec`; or the channels hold different values.
+        """
+        spec = self.spec(attribute_id, expected)
+        values = {self._values[channel][attribute_id] for channel in channels}
+        if len(values) > 1:
+            raise DriverError(
+                CHANNEL_NAME_REQUIRED,
+                f"{spec.name} differs between the channels; specify one channel.",
+            )
+        (value,) = values
+        return value
+
+    def value(self, channel: str, attribute_id: int) -> AttributeValue:
+        """The stored value, for the simulation itself (no type check)."""
+        return self._values[channel][attribute_id]
+
+    def set(
+        self, channels: Iterable[str], attribute_id: int, expected: AttributeType, value: object
+    ) -> None:
+        """Validate ``value`` and store it on ``channels``.
+
+        Raises:
+            DriverError: see :meth:`spec`; read-only attribute; or an invalid value.
+        """
+        spec = self.spec(attribute_id, expected)
+        if not spec.writable:
+            raise DriverError(ATTRIBUTE_NOT_WRITABLE, f"Attribute: {spec.name} ({attribute_id})")
+        checked = _validate(spec, value)
+        for channel in channels:
+            self._values[channel][attribute_id] = checked
+
+    def force(self, channels: Iterable[str], attribute_id: int, value: AttributeValue) -> None:
+        """Store ``value`` without the client-facing checks (driver-computed attributes)."""
+        for channel in channels:
+            self._values[channel][attribute_id] = value
+
+    def reset(self, channels: Iterable[str]) -> None:
+        """Restore the defaults on ``channels``."""
+        for channel in channels:
+            self._values[channel] = {
+                spec.attribute_id: spec.default for spec in self._specs.values()
+            }
+
+
+def _validate(spec: AttributeSpec, value: object) -> AttributeValue:
+    """Coerce ``value`` to the spec's type and check its range, as the driver would."""
+    invalid = DriverError(INVALID_VALUE, f"{spec.name} cannot be {value!r}.")
+    if spec.type is AttributeType.BOOLEAN:
+        return bool(value)
+    if spec.type is AttributeType.STRING:
+        return str(value)
+    if not isinstance(value, (int, float)):
+        raise invalid
+    if spec.type is AttributeType.INT32:
+        number: int | float = int(value)
+        if spec.allowed is not None and number not in spec.allowed:
+            raise invalid
+    else:
+        number = float(value)
+        if not math.isfinite(number):
+            raise invalid
+    if spec.minimum is not None and number < spec.minimum:
+        raise invalid
+    return number

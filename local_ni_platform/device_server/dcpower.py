@@ -1,0 +1,459 @@
+"""A simulated NI-DCPower session: SMU channels sourcing into a fixed resistive load.
+
+The model, chosen so that NI's own acceptance expectations hold (5 V with a 10 mA limit measures
+5 V and 0.1 mA):
+
+- Every channel drives :data:`LOAD_RESISTANCE_OHMS` (50 kΩ) unless the session is created with
+  another load.
+- DC voltage: the channel sources ``voltage_level``; the current is ``V / R``. If that exceeds
+  ``current_limit`` the channel is in compliance: the current is clamped at ±limit and the voltage
+  becomes ``limit · R``.
+- DC current: the channel sources ``current_level``; the voltage is ``I · R``, clamped at
+  ±``voltage_limit`` (then in compliance, current ``limit / R``).
+- Output disabled: 0 V, 0 A, not in compliance.
+- Measuring does not require ``initiate`` (the real driver commits implicitly); it reports the
+  channel's current configuration.
+- ``initiate`` schedules every event (source complete, measure complete, …) of its channels at
+  ``now + source_delay``; ``wait_for_event`` waits for that moment in real time and consumes the
+  event, or fails after ``timeout`` seconds with NI-DCPower's timeout error -1074116059 (an event
+  not generated since the last wait or initiate is never pending). ``abort`` and ``reset`` clear
+  pending events.
+- At ``initiate``/``commit``, a level or limit beyond its range is an invalid-value error.
+
+Channels come from the resource name: ``"DCPower1/0,DCPower1/2"`` gives two channels in that
+order; ``"DCPower1/0-3"`` a range; a bare instrument name ``"DCPower1"`` its
+:data:`CHANNELS_PER_INSTRUMENT` channels. Channels are not reserved across sessions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from local_ni_platform.device_server.attributes import (
+    AttributeSpec,
+    AttributeStore,
+    AttributeType,
+    AttributeValue,
+)
+from local_ni_platform.device_server.errors import (
+    DCPOWER_EVENT_TIMEOUT,
+    DUPLICATE_CHANNEL_STRING,
+    INVALID_VALUE,
+    RESOURCE_NOT_FOUND,
+    UNKNOWN_CHANNEL_NAME,
+    DriverError,
+)
+from local_ni_platform.device_server.instrument import SimulatedSession
+
+LOAD_RESISTANCE_OHMS = 50_000.0
+"""Simulated load on every channel: 5 V → 0.1 mA, inside NI's default 10 mA limit."""
+
+CHANNELS_PER_INSTRUMENT = 4
+"""Channels of a resource given as a bare instrument name (like an NI PXIe-4141)."""
+
+DEFAULT_MODEL = "4141"
+
+# Attribute ids (NI-DCPower's NIDCPOWER_ATTR_*).
+CHANNEL_COUNT = 1050203
+SIMULATE = 1050005
+DRIVER_SETUP = 1050007
+INSTRUMENT_MANUFACTURER = 1050511
+INSTRUMENT_MODEL = 1050512
+OUTPUT_FUNCTION = 1150008
+SOURCE_MODE = 1150054
+MEASURE_WHEN = 1150057
+OUTPUT_ENABLED = 1250006
+VOLTAGE_LEVEL = 1250001
+VOLTAGE_LEVEL_RANGE = 1150005
+CURRENT_LIMIT = 1250005
+CURRENT_LIMIT_RANGE = 1150004
+CURRENT_LEVEL = 1150009
+CURRENT_LEVEL_RANGE = 1150011
+VOLTAGE_LIMIT = 1150010
+VOLTAGE_LIMIT_RANGE = 1150012
+SOURCE_DELAY = 1150051
+
+# Attribute values and function parameters.
+DC_VOLTAGE = 1006
+DC_CURRENT = 1007
+SINGLE_POINT = 1020
+SEQUENCE = 1021
+EVENTS = frozenset({1030, 1031, 1032, 1033, 1051, 1052})
+"""SOURCE_COMPLETE, MEASURE_COMPLETE, SEQUENCE_ITERATION_COMPLETE, SEQUENCE_ENGINE_DONE,
+PULSE_COMPLETE, READY_FOR_PULSE_TRIGGER."""
+MEASURE_CURRENT = 0
+MEASURE_VOLTAGE = 1
+
+ATTRIBUTES = (
+    AttributeSpec(CHANNEL_COUNT, "channel_count", AttributeType.INT32, 0, writable=False),
+    AttributeSpec(SIMULATE, "simulate", AttributeType.BOOLEAN, True, writable=False),
+    AttributeSpec(DRIVER_SETUP, "driver_setup", AttributeType.STRING, "", writable=False),
+    AttributeSpec(
+        INSTRUMENT_MANUFACTURER,
+        "instrument_manufacturer",
+        AttributeType.STRING,
+        "National Instruments",
+        writable=False,
+    ),
+    AttributeSpec(INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False),
+    AttributeSpec(
+        OUTPUT_FUNCTION,
+        "output_function",
+        AttributeType.INT32,
+        DC_VOLTAGE,
+        allowed=frozenset({DC_VOLTAGE, DC_CURRENT}),
+    ),
+    AttributeSpec(
+        SOURCE_MODE,
+        "source_mode",
+        AttributeType.INT32,
+        SINGLE_POINT,
+        allowed=frozenset({SINGLE_POINT, SEQUENCE}),
+    ),
+    AttributeSpec(
+        MEASURE_WHEN,
+        "measure_when",
+        AttributeType.INT32,
+        1026,
+        allowed=frozenset({1025, 1026, 1027}),
+    ),
+    AttributeSpec(OUTPUT_ENABLED, "output_enabled", AttributeType.BOOLEAN, True),
+    AttributeSpec(VOLTAGE_LEVEL, "voltage_level", AttributeType.REAL64, 0.0),
+    AttributeSpec(
+        VOLTAGE_LEVEL_RANGE, "voltage_level_range", AttributeType.REAL64, 6.0, minimum=0.0
+    ),
+    AttributeSpec(CURRENT_LIMIT, "current_limit", AttributeType.REAL64, 0.01, minimum=0.0),
+    AttributeSpec(
+        CURRENT_LIMIT_RANGE, "current_limit_range", AttributeType.REAL64, 0.01, minimum=0.0
+    ),
+    AttributeSpec(CURRENT_LEVEL, "current_level", AttributeType.REAL64, 0.0),
+    AttributeSpec(
+        CURRENT_LEVEL_RANGE, "current_level_range", AttributeType.REAL64, 0.01, minimum=0.0
+    ),
+    AttributeSpec(VOLTAGE_LIMIT, "voltage_limit", AttributeType.REAL64, 6.0, minimum=0.0),
+    AttributeSpec(
+        VOLTAGE_LIMIT_RANGE, "voltage_limit_range", AttributeType.REAL64, 6.0, minimum=0.0
+    ),
+    AttributeSpec(SOURCE_DELAY, "source_delay", AttributeType.REAL64, 0.0, minimum=0.0),
+)
+
+_RANGE = re.compile(r"(\d+)\s*[-:]\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What a channel measures."""
+
+    voltage: float
+    current: float
+    in_compliance: bool
+
+
+class DCPowerSession(SimulatedSession):
+    """One simulated NI-DCPower session (independent channels)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        option_string: str = "",
+        *,
+        load_resistance: float = LOAD_RESISTANCE_OHMS,
+    ) -> None:
+        """Open the channels named by ``resource_name``.
+
+        Raises:
+            DriverError: empty or malformed resource name, or a channel named twice.
+        """
+        super().__init__(
+            resource_name=resource_name, option_string=option_string, default_model=DEFAULT_MODEL
+        )
+        self.channel_names: tuple[str, ...] = tuple(parse_resource_channels(resource_name))
+        self.load_resistance = load_resistance
+        self._by_lower = {name.lower(): name for name in self.channel_names}
+        self._instruments = list(
+            dict.fromkeys(name.rpartition("/")[0] for name in self.channel_names)
+        )
+        self._attributes = AttributeStore(ATTRIBUTES, self.channel_names)
+        self._events: dict[str, dict[int, float]] = {name: {} for name in self.channel_names}
+        self._apply_identity(self.channel_names)
+
+    # --- channels -----------------------------------------------------------------------------
+
+    def resolve_channels(self, channel_string: str) -> list[str]:
+        """The session's channels named by ``channel_string`` ("" means all), in order.
+
+        Accepts what NI-DCPower accepts: ``"DCPower1/0,DCPower1/2"``, ranges ``"DCPower1/0-2"``,
+        and bare channel numbers (``"0"``, ``"0:1"``) when the session has one instrument.
+
+        Raises:
+            DriverError: a name that is not a channel of this session.
+        """
+        if not channel_string.strip():
+            return list(self.channel_names)
+        resolved = []
+        for token in channel_string.split(","):
+            instrument, separator, channel = token.strip().rpartition("/")
+            if not separator:
+                if len(self._instruments) != 1:
+                    raise _unknown_channel(token)
+                instrument = self._instruments[0]
+            for number in _expand_numbers(channel, token):
+                name = self._by_lower.get(f"{instrument.strip()}/{number}".lower())
+                if name is None:
+                    raise _unknown_channel(token)
+                resolved.append(name)
+        return resolved
+
+    def channel_names_at(self, indices: str) -> str:
+        """Comma-separated names of the channels at zero-based ``indices`` (``"0,1"``, ``"0-3"``).
+
+        Raises:
+            DriverError: malformed or out-of-range index.
+        """
+        names = []
+        for token in indices.split(","):
+            for index in _expand_numbers(token, indices):
+                if not 0 <= int(index) < len(self.channel_names):
+                    raise DriverError(INVALID_VALUE, f"Channel index {index} is out of range.")
+                names.append(self.channel_names[int(index)])
+        return ",".join(names)
+
+    def channel_name(self, index: int) -> str:
+        """The name of the channel at one-based ``index`` (NI-DCPower's ``GetChannelName``).
+
+        Raises:
+            DriverError: out-of-range index.
+        """
+        if not 1 <= index <= len(self.channel_names):
+            raise DriverError(INVALID_VALUE, f"Channel index {index} is out of range (1-based).")
+        return self.channel_names[index - 1]
+
+    # --- attributes ---------------------------------------------------------------------------
+
+    def get_attribute(
+        self, channel_string: str, attribute_id: int, expected: AttributeType
+    ) -> AttributeValue:
+        """The attribute's value on the named channels (which must agree).
+
+        Raises:
+            DriverError: unknown channel or attribute, wrong type, or differing values.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            return self._attributes.get(channels, attribute_id, expected)
+
+    def set_attribute(
+        self, channel_string: str, attribute_id: int, expected: AttributeType, value: object
+    ) -> None:
+        """Set the attribute on the named channels.
+
+        Raises:
+            DriverError: unknown channel or attribute, wrong type, read-only or invalid value.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            self._attributes.set(channels, attribute_id, expected, value)
+
+    # --- acquisition --------------------------------------------------------------------------
+
+    def initiate(self, channel_string: str) -> None:
+        """Start sourcing: validate, then schedule every event at ``now + source_delay``."""
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            self._validate_ranges(channels)
+            now = time.monotonic()
+            for channel in channels:
+                delay = float(self._attributes.value(channel, SOURCE_DELAY))
+                self._events[channel] = dict.fromkeys(EVENTS, now + delay)
+            self._condition.notify_all()
+
+    def commit(self, channel_string: str) -> None:
+        """Apply (validate) the configuration without generating events."""
+        with self._condition:
+            self._check_open()
+            self._validate_ranges(self.resolve_channels(channel_string))
+
+    def abort(self, channel_string: str) -> None:
+        """Stop generation: pending events are dropped; the output keeps its level."""
+        with self._condition:
+            self._check_open()
+            for channel in self.resolve_channels(channel_string):
+                self._events[channel] = {}
+            self._condition.notify_all()
+
+    def reset(self, channel_string: str) -> None:
+        """Abort and restore the default configuration of the named channels."""
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            for channel in channels:
+                self._events[channel] = {}
+            self._attributes.reset(channels)
+            self._apply_identity(channels)
+            self._condition.notify_all()
+
+    def wait_for_event(self, channel_string: str, event_id: int, timeout: float) -> None:
+        """Wait until ``event_id`` occurred on every named channel and consume it.
+
+        ``timeout`` is in seconds; a negative timeout waits without limit.
+
+        Raises:
+            DriverError: unknown event; the timeout elapsed (-1074116059); the session closed.
+        """
+        if event_id not in EVENTS:
+            raise DriverError(INVALID_VALUE, f"Event ID {event_id} is not an NI-DCPower event.")
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            while True:
+                now = time.monotonic()
+                due = [self._events[channel].get(event_id) for channel in channels]
+                latest = max((at for at in due if at is not None), default=now)
+                if None not in due and latest <= now:
+                    for channel in channels:
+                        self._events[channel].pop(event_id, None)
+                    return
+                if deadline is not None and now >= deadline:
+                    raise DriverError(
+                        DCPOWER_EVENT_TIMEOUT,
+                        f"Event {event_id} on {','.join(channels)} within {timeout:g} s.",
+                    )
+                wake = deadline if None in due else latest
+                if deadline is not None and wake is not None:
+                    wake = min(wake, deadline)
+                self._condition.wait(None if wake is None else max(wake - now, 0.0))
+                self._check_open()
+
+    def measure_multiple(self, channel_string: str) -> list[Measurement]:
+        """One measurement per named channel, in order."""
+        with self._condition:
+            self._check_open()
+            return [self._measure(channel) for channel in self.resolve_channels(channel_string)]
+
+    def measure(self, channel_string: str, measurement_type: int) -> float:
+        """Voltage (1) or current (0) of one channel.
+
+        Raises:
+            DriverError: not exactly one channel, or an unknown measurement type.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            if len(channels) != 1:
+                raise DriverError(INVALID_VALUE, "Measure needs exactly one channel.")
+            measurement = self._measure(channels[0])
+        if measurement_type == MEASURE_VOLTAGE:
+            return measurement.voltage
+        if measurement_type == MEASURE_CURRENT:
+            return measurement.current
+        raise DriverError(INVALID_VALUE, f"Measurement type {measurement_type} is not valid.")
+
+    def query_in_compliance(self, channel_string: str) -> bool:
+        """Whether any named channel is at its limit."""
+        return any(
+            measurement.in_compliance for measurement in self.measure_multiple(channel_string)
+        )
+
+    # --- simulation ---------------------------------------------------------------------------
+
+    def _measure(self, channel: str) -> Measurement:
+        """Solve the channel's output into the load (see the module docstring)."""
+        value = self._attributes.value
+        if not value(channel, OUTPUT_ENABLED):
+            return Measurement(0.0, 0.0, in_compliance=False)
+        load = self.load_resistance
+        if value(channel, OUTPUT_FUNCTION) == DC_CURRENT:
+            current = float(value(channel, CURRENT_LEVEL))
+            voltage_limit = float(value(channel, VOLTAGE_LIMIT))
+            voltage = current * load
+            if abs(voltage) > voltage_limit:
+                voltage = math.copysign(voltage_limit, current)
+                return Measurement(voltage, voltage / load, in_compliance=True)
+            return Measurement(voltage, current, in_compliance=False)
+        voltage = float(value(channel, VOLTAGE_LEVEL))
+        current_limit = float(value(channel, CURRENT_LIMIT))
+        current = voltage / load
+        if abs(current) > current_limit:
+            current = math.copysign(current_limit, voltage)
+            return Measurement(current * load, current, in_compliance=True)
+        return Measurement(voltage, current, in_compliance=False)
+
+    def _validate_ranges(self, channels: Iterable[str]) -> None:
+        """Reject levels and limits beyond their ranges, as the driver does when it commits."""
+        value = self._attributes.value
+        for channel in channels:
+            if value(channel, OUTPUT_FUNCTION) == DC_CURRENT:
+                pairs = ((CURRENT_LEVEL, CURRENT_LEVEL_RANGE), (VOLTAGE_LIMIT, VOLTAGE_LIMIT_RANGE))
+            else:
+                pairs = ((VOLTAGE_LEVEL, VOLTAGE_LEVEL_RANGE), (CURRENT_LIMIT, CURRENT_LIMIT_RANGE))
+            for setting, range_ in pairs:
+                level, limit = float(value(channel, setting)), float(value(channel, range_))
+                if abs(level) > limit:
+                    raise DriverError(
+                        INVALID_VALUE,
+                        f"{_name(setting)} {level:g} exceeds {_name(range_)} {limit:g} "
+                        f"on {channel}.",
+                    )
+
+    def _apply_identity(self, channels: Iterable[str]) -> None:
+        """Set the driver-computed, read-only attributes."""
+        channels = list(channels)
+        force = self._attributes.force
+        force(channels, CHANNEL_COUNT, len(self.channel_names))
+        force(channels, INSTRUMENT_MODEL, f"NI PXIe-{self.model}")
+        force(channels, DRIVER_SETUP, self.option_string)
+
+
+def parse_resource_channels(resource_name: str) -> list[str]:
+    """Fully qualified channel names of an independent-channels resource name, in order.
+
+    Raises:
+        DriverError: empty or malformed resource name, or a channel named twice.
+    """
+    names: list[str] = []
+    for token in resource_name.split(","):
+        instrument, separator, channel = token.strip().rpartition("/")
+        if not separator:
+            instrument, channel = channel, f"0-{CHANNELS_PER_INSTRUMENT - 1}"
+        instrument = instrument.strip()
+        if not instrument or "/" in instrument:
+            raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {token.strip()}")
+        try:
+            numbers = _expand_numbers(channel, token)
+        except DriverError:
+            raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {token.strip()}") from None
+        for number in numbers:
+            name = f"{instrument}/{number}"
+            if name.lower() in (existing.lower() for existing in names):
+                raise DriverError(DUPLICATE_CHANNEL_STRING, f"Channel: {name}")
+            names.append(name)
+    return names
+
+
+def _expand_numbers(text: str, token: str) -> list[str]:
+    """``"2"`` → ``["2"]``, ``"0-2"``/``"0:2"`` → ``["0", "1", "2"]`` (descending too)."""
+    text = text.strip()
+    if text.isdigit():
+        return [str(int(text))]
+    match = _RANGE.fullmatch(text)
+    if match is None:
+        raise _unknown_channel(token)
+    start, end = int(match.group(1)), int(match.group(2))
+    step = 1 if end >= start else -1
+    return [str(number) for number in range(start, end + step, step)]
+
+
+def _unknown_channel(token: str) -> DriverError:
+    return DriverError(UNKNOWN_CHANNEL_NAME, f"Channel name: {token.strip()}")
+
+
+def _name(attribute_id: int) -> str:
+    return next(spec.name for spec in ATTRIBUTES if spec.attribute_id == attribute_id)
