@@ -194,8 +194,9 @@ class LocalPlatform:
 def default_parts() -> list[PlatformPart]:
     """Every stand-in the platform hosts by default."""
     from local_ni_platform.device_server import DeviceServerPart
+    from local_ni_platform.session_management import pin_map_and_session_management_parts
 
-    return [DeviceServerPart()]
+    return [*pin_map_and_session_management_parts(), DeviceServerPart()]
 
 
 def _description(service: HostedService) -> ServiceDescription:
