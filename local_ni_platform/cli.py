@@ -50,9 +50,10 @@ def main(*, state_dir: Path | None, verbose: bool) -> None:
                     activation.STATE_DIR_ENV_VAR,
                     platform.state_dir,
                 )
+            served = ", ".join(service.display_name for service in platform.hosted_services)
             announce_ready(
                 f"Local NI platform ready: discovery at {platform.discovery_address} "
-                f"(key file: {platform.discovery_key_file})"
+                f"(key file: {platform.discovery_key_file}); also serving: {served or 'nothing'}"
             )
             stop_requests.wait()
         finally:

@@ -496,7 +496,9 @@ def test_second_live_platform_in_same_state_dir_is_refused(platform: LocalPlatfo
 # --- Command line -----------------------------------------------------------------------------
 
 READY_LINE = re.compile(
-    r"Local NI platform ready: discovery at (127\.0\.0\.1:(\d+)) \(key file: (.+)\)"
+    r"Local NI platform ready: discovery at (127\.0\.0\.1:(\d+)) \(key file: ([^;]+)\); "
+    r"also serving: Local Pin Map Service, Local Session Management Service, "
+    r"NI gRPC Device Server \(local simulation\)"
 )
 
 
