@@ -58,3 +58,26 @@ def test_quick_run_prints_every_figure() -> None:
         assert number(match[2]) >= number(match[1]), match[0]
 
     assert "Summary" in output
+
+
+def test_platform_benchmark_quick_run_prints_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "platform_throughput.py"), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for label in (
+        "reserve+unreserve, 1 client",
+        "reserve+unreserve, 4 clients",
+        "nidcpower measure_multiple()",
+        "nidmm read()",
+    ):
+        match = re.search(
+            rf"^{re.escape(label)}\s*: {NUMBER} calls/s$", result.stdout, re.MULTILINE
+        )
+        assert match, f"no figure for {label!r} in:\n{result.stdout}"
+        assert number(match[1]) > 0, match[0]
