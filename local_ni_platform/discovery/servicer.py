@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import grpc
 from ni.measurementlink.discovery.v1 import discovery_service_pb2 as pb2
@@ -17,7 +17,6 @@ from ni.measurementlink.discovery.v1 import discovery_service_pb2_grpc as pb2_gr
 
 from local_ni_platform.discovery.errors import (
     AmbiguousServiceError,
-    DiscoveryError,
     InvalidRequestError,
     ServiceNotFoundError,
 )
@@ -27,13 +26,14 @@ from local_ni_platform.discovery.registry import (
     ServiceEndpoint,
     ServiceRegistry,
 )
+from local_ni_platform.status import StatusByError, call_with_status
 
 _logger = logging.getLogger(__name__)
 
 SERVICE_NAME: str = pb2.DESCRIPTOR.services_by_name["DiscoveryService"].full_name
 """Full gRPC name of the service, for health checking and reflection."""
 
-_STATUS_BY_ERROR: dict[type[DiscoveryError], grpc.StatusCode] = {
+_STATUS_BY_ERROR: StatusByError = {
     InvalidRequestError: grpc.StatusCode.INVALID_ARGUMENT,
     ServiceNotFoundError: grpc.StatusCode.NOT_FOUND,
     AmbiguousServiceError: grpc.StatusCode.FAILED_PRECONDITION,
@@ -143,26 +143,8 @@ class DiscoveryServicer(pb2_grpc.DiscoveryServiceServicer):
 
 
 def _call(context: grpc.ServicerContext, action: Callable[[], _T]) -> _T:
-    """Run a registry call; turn its request errors into the documented status codes.
-
-    Only :class:`DiscoveryError` is caught, and the RPC is aborted outside the ``except`` block,
-    so unexpected exceptions still surface as UNKNOWN with a logged traceback.
-    """
-    try:
-        return action()
-    except DiscoveryError as error:
-        failure = error
-    _abort(context, failure)
-
-
-def _abort(context: grpc.ServicerContext, error: DiscoveryError) -> NoReturn:
-    """Fail the RPC with the status code of ``error``'s class."""
-    code = next(
-        (status for kind, status in _STATUS_BY_ERROR.items() if isinstance(error, kind)),
-        grpc.StatusCode.UNKNOWN,
-    )
-    _logger.debug("Discovery request failed with %s: %s", code.name, error)
-    context.abort(code, str(error))
+    """Run a registry call; turn its request errors into the documented status codes."""
+    return call_with_status(context, _STATUS_BY_ERROR, action)
 
 
 def _description_from_proto(message: pb2.ServiceDescriptor) -> ServiceDescription:

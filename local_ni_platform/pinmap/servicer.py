@@ -24,8 +24,8 @@ from local_ni_platform.pinmap.resources import (
     query_relays,
     query_resource_access,
 )
-from local_ni_platform.pinmap.status import StatusByError, call_with_status
 from local_ni_platform.pinmap.store import PinMapStore
+from local_ni_platform.status import StatusByError, call_with_status
 
 SERVICE_NAME: str = pb2.DESCRIPTOR.services_by_name["PinMapService"].full_name
 """Full gRPC name of the service; also the interface and class NI's client resolves."""

@@ -30,7 +30,6 @@ from local_ni_platform.pinmap.resources import (
     ResourceAccessResult,
     query_resource_access,
 )
-from local_ni_platform.pinmap.status import StatusByError, call_with_status
 from local_ni_platform.pinmap.store import PinMapStore
 from local_ni_platform.session_management.errors import (
     InvalidRequestError,
@@ -45,6 +44,7 @@ from local_ni_platform.session_management.records import (
 )
 from local_ni_platform.session_management.registry import SessionRegistry
 from local_ni_platform.session_management.reservations import ReservationManager, check_timeout
+from local_ni_platform.status import StatusByError, call_with_status
 
 SERVICE_NAME: str = pb2.DESCRIPTOR.services_by_name["SessionManagementService"].full_name
 """Full gRPC name of the service; also the interface and class NI's client resolves."""

@@ -1,6 +1,6 @@
 """Run a request handler and turn its domain errors into gRPC status codes.
 
-Shared by the Pin Map and Session Management servicers. Only the listed error classes are
+Shared by the servicers of the local platform. Only the listed error classes are
 caught, and the RPC is aborted outside the ``except`` block, so unexpected exceptions still
 surface as UNKNOWN with a logged traceback.
 """
