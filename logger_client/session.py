@@ -296,7 +296,7 @@ class JsonLoggerClient:
             raise JsonLoggerServiceNotFoundError(
                 f"the JSON Logger Service ({PROVIDED_INTERFACE}, {SERVICE_CLASS}) could not be "
                 f"resolved through the NI Discovery Service: {error.code().name}: "
-                f"{error.details()}. Start it with `python -m logger_service`."
+                f"{(error.details() or '').rstrip('.')}. Start it with `python -m logger_service`."
             ) from error
         self._address = location.insecure_address
         return self._address

@@ -76,4 +76,3 @@ def test_metadata_names_the_plugin(client: MeasurementClient) -> None:
         "function_out",
         "doubled",
     ]
-

@@ -1,0 +1,22 @@
+@echo off
+REM Start the NI-DMM with Logger measurement plug-in. The NI Discovery Service runs this file (the
+REM "path" of its .serviceconfig) when InstrumentStudio or TestStand first calls the plug-in; you
+REM can also run it by hand (Ctrl+C stops it). It uses the project's virtual environment and
+REM creates it with uv on first use. The project is two folders up, or SESSION_SHARING_ROOT when
+REM this folder was copied elsewhere (e.g. to register it in C:\ProgramData\National Instruments\
+REM Plug-Ins\Measurements).
+setlocal
+set "ROOT=%~dp0..\.."
+if defined SESSION_SHARING_ROOT set "ROOT=%SESSION_SHARING_ROOT%"
+if exist "%ROOT%\pyproject.toml" goto found
+echo Cannot find the project at "%ROOT%": set SESSION_SHARING_ROOT to the project folder.
+exit /b 1
+:found
+pushd "%ROOT%"
+if not exist ".venv\Scripts\python.exe" (
+  uv sync --no-dev || (echo The plug-in needs uv to create its environment: pip install uv & popd & exit /b 1)
+)
+".venv\Scripts\python.exe" -m measurements.nidmm_with_logger %*
+set EXITCODE=%ERRORLEVEL%
+popd
+exit /b %EXITCODE%

@@ -1,0 +1,122 @@
+r"""The pin map of the session-sharing examples: two NI instruments and one shared log file.
+
+:data:`PIN_MAP_PATH` (``SessionSharing.pinmap``) declares:
+
+- ``DCPower1``: NI-DCPower, 4 channels in one channel group; pin ``DCPowerPin`` on channel 0;
+- ``DMM1``: NI-DMM; pin ``DMMPin``;
+- the log file as a custom instrument of type ``JsonLoggerService`` with one channel ``0``;
+  system pin ``LoggerPin``;
+- one site, 0.
+
+**The log path rule.** The logger instrument's *name* is the log file's path. The Session
+Management Service hands that name to every client unchanged (as the session's resource name),
+and each client expands ``~`` and environment variables and resolves a relative path on the
+*client* side (:func:`logger_client.resolve_resource_name`) before the JSON Logger Service sees
+it; the service itself only accepts absolute paths. So the committed default,
+``~/session_sharing_log.ndjson``, is the file ``session_sharing_log.ndjson`` in the home folder of
+the user running the plug-ins (``%USERPROFILE%`` on Windows) on every machine, and nothing writes
+into the service's own folder. To choose another file, edit the name in the pin map (in a text
+editor or NI's Pin Map Editor) to an absolute path (``C:\Logs\run.ndjson``), a path under ``~``,
+or one with environment variables (``$HOME/logs/run.ndjson``, ``%TEMP%\run.ndjson``). The name
+must end with ``.ndjson``, ``.log`` or ``.txt``, and its folder must exist: the service refuses
+anything else with a message naming the file. Keep a relative name out of the pin map: it would
+resolve against each client's working directory.
+
+``LoggerPin`` is a *system pin*: one log file serves every site, and a system pin is reserved with
+any site list, so ``PinMapContext(sites=[0])`` (InstrumentStudio) and a TestStand Setup step that
+reserves every pin of every site both get the one logger session.
+
+:func:`render_pin_map` writes a copy of the committed pin map that names another log file (tests,
+the demo and notebooks use it to keep their logs in a scratch folder).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from xml.dom import minidom
+
+from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, resolve_resource_name
+
+PIN_MAP_PATH = Path(__file__).resolve().parent / "SessionSharing.pinmap"
+"""The committed pin map."""
+
+DEFAULT_LOG_RESOURCE_NAME = "~/session_sharing_log.ndjson"
+"""The logger instrument's name in the committed pin map."""
+
+DCPOWER_PIN = "DCPowerPin"
+DMM_PIN = "DMMPin"
+LOGGER_PIN = "LoggerPin"
+
+_BOM = b"\xef\xbb\xbf"
+_CONNECTION_ELEMENTS = ("Connection", "SystemConnection")
+
+
+class PinMapError(ValueError):
+    """The pin map does not declare exactly one JSON logger instrument."""
+
+
+def log_resource_name(pin_map_path: str | os.PathLike[str] = PIN_MAP_PATH) -> str:
+    """The logger instrument's name (the log path as written) in a pin map."""
+    document = minidom.parse(os.fspath(pin_map_path))
+    try:
+        return _logger_instrument(document, pin_map_path).getAttribute("name")
+    finally:
+        document.unlink()
+
+
+def log_file_path(pin_map_path: str | os.PathLike[str] = PIN_MAP_PATH) -> Path:
+    """The absolute log file a client in this process writes to for this pin map."""
+    return Path(resolve_resource_name(log_resource_name(pin_map_path)))
+
+
+def render_pin_map(
+    log_path: str | os.PathLike[str],
+    destination: str | os.PathLike[str],
+    *,
+    source: str | os.PathLike[str] = PIN_MAP_PATH,
+) -> Path:
+    """Write ``source`` (default: the committed pin map) to ``destination``, naming the logger
+    instrument ``log_path``; return the destination.
+
+    The instrument's ``name`` and the ``instrument`` attribute of every connection that referred
+    to it are changed; nothing else. ``log_path`` is written as given (normally an absolute path;
+    ``~`` and environment variables are kept for the clients to expand).
+
+    Raises:
+        PinMapError: ``source`` does not declare exactly one ``JsonLoggerService`` instrument.
+        ValueError: ``log_path`` is empty.
+    """
+    name = os.fspath(log_path)
+    if not name.strip():
+        raise ValueError("the log path must not be empty")
+    document = minidom.parse(os.fspath(source))
+    try:
+        instrument = _logger_instrument(document, source)
+        old_name = instrument.getAttribute("name")
+        instrument.setAttribute("name", name)
+        for tag in _CONNECTION_ELEMENTS:
+            for connection in document.getElementsByTagName(tag):
+                if connection.getAttribute("instrument") == old_name:
+                    connection.setAttribute("instrument", name)
+        # minidom writes the declaration and the root element on one line; NI's files do not.
+        xml = document.toxml(encoding="utf-8").replace(b"?><", b"?>\n<", 1)
+    finally:
+        document.unlink()
+    target = Path(destination)
+    target.write_bytes(_BOM + xml + b"\n")
+    return target
+
+
+def _logger_instrument(document: minidom.Document, path: str | os.PathLike[str]) -> minidom.Element:
+    instruments = [
+        element
+        for element in document.getElementsByTagName("Instrument")
+        if element.getAttribute("instrumentTypeId") == JSON_LOGGER_INSTRUMENT_TYPE
+    ]
+    if len(instruments) != 1:
+        raise PinMapError(
+            f"{os.fspath(path)} declares {len(instruments)} instruments of type "
+            f"{JSON_LOGGER_INSTRUMENT_TYPE!r}; exactly one is needed"
+        )
+    return instruments[0]
