@@ -179,6 +179,11 @@ class LocalPlatform:
             _logger.info("Local platform stopped.")
 
     @property
+    def parts(self) -> list[PlatformPart]:
+        """The stand-ins hosted beside discovery (to inspect their state, e.g. in tests)."""
+        return list(self._parts)
+
+    @property
     def hosted_services(self) -> list[HostedService]:
         """The services the parts serve (all registered in discovery at the platform's address)."""
         return list(self._hosted)

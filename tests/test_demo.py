@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +26,24 @@ def test_demo_shares_one_session_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "started the local NI platform" in result.stdout
     assert "Demo succeeded" in result.stdout
     records = [json.loads(line) for line in log_path.read_text().splitlines()]
-    assert [r["measurement_name"] for r in records] == ["Step 1: DC voltage", "Step 2: DMM read"]
+    assert [r["measurement_name"] for r in records] == [
+        "NI-DCPower with Logger (Py)",
+        "NI-DMM with Logger (Py)",
+    ]
+    assert "Result: Passed (8 passed, 0 failed, 0 skipped)" in result.stdout
     assert len({r["session_id"] for r in records}) == 1
-    service_pid = int(re.search(r"\(pid (\d+)\)", result.stdout).group(1))  # type: ignore[union-attr]
-    assert not Path(f"/proc/{service_pid}").exists()
+    assert "PROBLEM" not in result.stderr
+    assert processes_with_env(env["NI_LOCAL_PLATFORM_DIR"]) == []
     assert not list((tmp_path / "platform").glob("DiscoveryService*.json"))
+
+
+def processes_with_env(value: str) -> list[int]:
+    """Processes whose environment holds ``value``: the demo's children, if any survived."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if value.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found

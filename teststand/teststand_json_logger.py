@@ -27,6 +27,6 @@ def create_json_logger_sessions(sequence_context: SequenceContext) -> list[str]:
     return session_ids
 
 
-def destroy_json_logger_sessions() -> None:
-    """Unregister and close every registered log-file session."""
-    destroy_sessions(JSON_LOGGER)
+def destroy_json_logger_sessions() -> list[str]:
+    """Unregister and close every registered log-file session; return their session names."""
+    return destroy_sessions(JSON_LOGGER)

@@ -16,6 +16,6 @@ def create_nidcpower_sessions(sequence_context: SequenceContext) -> list[str]:
     return [info.session_name for info in create_sessions(sequence_context, NIDCPOWER)]
 
 
-def destroy_nidcpower_sessions() -> None:
-    """Unregister and close every registered NI-DCPower session."""
-    destroy_sessions(NIDCPOWER)
+def destroy_nidcpower_sessions() -> list[str]:
+    """Unregister and close every registered NI-DCPower session; return their session names."""
+    return destroy_sessions(NIDCPOWER)

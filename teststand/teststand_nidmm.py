@@ -16,6 +16,6 @@ def create_nidmm_sessions(sequence_context: SequenceContext) -> list[str]:
     return [info.session_name for info in create_sessions(sequence_context, NIDMM)]
 
 
-def destroy_nidmm_sessions() -> None:
-    """Unregister and close every registered NI-DMM session."""
-    destroy_sessions(NIDMM)
+def destroy_nidmm_sessions() -> list[str]:
+    """Unregister and close every registered NI-DMM session; return their session names."""
+    return destroy_sessions(NIDMM)

@@ -1,0 +1,82 @@
+"""Start every service the demo (and the notebooks) need, each stopped by one ExitStack.
+
+On Windows with NI software, NI's own Discovery, Pin Map, Session Management and gRPC Device
+Server are used. Elsewhere a running local NI platform is reused, or one is started in this
+process. The JSON Logger Service and both measurement plug-ins run in their own processes,
+started side by side to keep start-up short.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ni.measurementlink.pinmap.v1.client import PinMapClient
+
+from logger_service.process import ServiceProcess
+from measurements._plugin_host import PluginInfo
+from measurements.nidcpower_with_logger import PLUGIN as DCPOWER_PLUGIN
+from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
+from pinmap import render_pin_map
+
+PLUGINS = (DCPOWER_PLUGIN, DMM_PLUGIN)
+
+
+@dataclass
+class Services:
+    """What is running, for reporting and checks."""
+
+    platform_description: str
+    local_platform: object | None
+    """The in-process ``LocalPlatform`` when this process started it, else None."""
+    pin_map_id: str = ""
+    logger: ServiceProcess | None = None
+    plugins: dict[str, ServiceProcess] = field(default_factory=dict)
+
+
+def start_ni_platform(stack: contextlib.ExitStack) -> tuple[str, object | None]:
+    """Use NI's services on Windows; elsewhere reuse or start the local stand-ins (on ``stack``)."""
+    if sys.platform == "win32":
+        return "using NI's services (installed with NI software)", None
+    from local_ni_platform.activation import activate
+    from local_ni_platform.platform import LocalPlatform, running_discovery_address
+
+    activate()
+    address = running_discovery_address()
+    if address is not None:
+        return f"using the local NI platform already running (discovery at {address})", None
+    # The usual state folder ($NI_LOCAL_PLATFORM_DIR or the default): child processes find it.
+    platform = stack.enter_context(LocalPlatform())
+    return f"started the local NI platform (discovery at {platform.discovery_address})", platform
+
+
+def start_services(stack: contextlib.ExitStack, log_path: Path) -> Services:
+    """Start the platform, register a pin map whose log file is ``log_path``, start the rest."""
+    description, platform = start_ni_platform(stack)
+    services = Services(description, platform)
+    pin_map_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pin-map-")))
+    pin_map = render_pin_map(log_path, pin_map_dir / "SessionSharing.pinmap")
+    services.pin_map_id = PinMapClient().update_pin_map(pin_map)
+
+    processes = {"logger": ServiceProcess(), **{p.display_name: p.process() for p in PLUGINS}}
+    for process in processes.values():
+        stack.callback(_stop_if_started, process)
+    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+        list(pool.map(lambda process: process.start(), processes.values()))
+    services.logger = processes.pop("logger")
+    services.plugins = processes
+    return services
+
+
+def plugin(display_name: str) -> PluginInfo:
+    """The plug-in with this display name."""
+    return next(p for p in PLUGINS if p.display_name == display_name)
+
+
+def _stop_if_started(process: ServiceProcess) -> None:
+    with contextlib.suppress(RuntimeError):  # never started
+        process.stop()

@@ -1,0 +1,83 @@
+"""The whole TestStand-style run on one machine: the local platform, the logger service and both
+plug-ins in their own processes, the sequence run headlessly (the demo's building blocks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local_ni_platform.device_server import DeviceServerPart
+from logger_client import read_records
+from session_sharing_demo.__main__ import leftovers
+from session_sharing_demo.services import Services, start_services
+from teststand.runner import StepStatus, run_sequence
+from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
+
+DCPOWER_STEP = "NI-DCPower measurement with logger"
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, Path]]:
+    log_path = tmp_path_factory.mktemp("e2e") / "shared.ndjson"
+    with pytest.MonkeyPatch.context() as patch, contextlib.ExitStack() as stack:
+        patch.setenv("NI_LOCAL_PLATFORM_DIR", str(tmp_path_factory.mktemp("platform")))
+        yield start_services(stack, log_path), log_path
+
+
+def device_sessions(services: Services) -> list[str]:
+    parts = getattr(services.local_platform, "parts", [])
+    return [name for p in parts if isinstance(p, DeviceServerPart) for name in p.repository.names()]
+
+
+def with_failing_dcpower_step(sequence: SequenceDescription) -> SequenceDescription:
+    main = tuple(
+        dataclasses.replace(
+            step, configuration={**step.configuration, "nidcpower_pins": ["NoSuchPin"]}
+        )
+        if isinstance(step, MeasurementStep) and step.name == DCPOWER_STEP
+        else step
+        for step in sequence.main
+    )
+    return dataclasses.replace(sequence, main=main)
+
+
+def test_one_file_session_is_shared_from_setup_to_cleanup(rig: tuple[Services, Path]) -> None:
+    services, log_path = rig
+    log_path.unlink(missing_ok=True)
+
+    report = run_sequence(load_sequence(), services.pin_map_id)
+
+    assert report.passed, [(r.name, r.message) for r in report.failed]
+    [setup_session_id] = report.result("Create JSON logger sessions").value
+    records = read_records(log_path)
+    assert [r["measurement_name"] for r in records] == [
+        "NI-DCPower with Logger (Py)",
+        "NI-DMM with Logger (Py)",
+    ]
+    assert {r["session_id"] for r in records} == {setup_session_id}
+    assert records[0]["measurement_outputs"]["voltage_measurements"] == "[5.0]"
+    assert leftovers(services) == []
+    assert device_sessions(services) == []
+
+
+def test_a_failing_measurement_step_still_gets_a_full_cleanup(
+    rig: tuple[Services, Path],
+) -> None:
+    services, log_path = rig
+    log_path.unlink(missing_ok=True)
+
+    report = run_sequence(with_failing_dcpower_step(load_sequence()), services.pin_map_id)
+
+    failed = report.result(DCPOWER_STEP)
+    assert failed.status is StepStatus.FAILED and "NoSuchPin" in failed.message
+    assert report.result("NI-DMM measurement with logger").status is StepStatus.PASSED
+    cleanup = [r for r in report.results if r.group.value == "cleanup"]
+    assert [r.status for r in cleanup] == [StepStatus.PASSED] * 3
+    assert [r["measurement_name"] for r in read_records(log_path)] == ["NI-DMM with Logger (Py)"]
+    assert leftovers(services) == []
+    assert device_sessions(services) == []
