@@ -58,18 +58,30 @@ def start_services(stack: contextlib.ExitStack, log_path: Path) -> Services:
     """Start the platform, register a pin map whose log file is ``log_path``, start the rest."""
     description, platform = start_ni_platform(stack)
     services = Services(description, platform)
+    services.pin_map_id = register_pin_map(stack, log_path)
+    services.logger, services.plugins = start_processes(stack, plugins=PLUGINS)
+    return services
+
+
+def register_pin_map(stack: contextlib.ExitStack, log_path: Path) -> str:
+    """Register the session-sharing pin map with its log file named ``log_path``."""
     pin_map_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pin-map-")))
     pin_map = render_pin_map(log_path, pin_map_dir / "SessionSharing.pinmap")
-    services.pin_map_id = PinMapClient().update_pin_map(pin_map)
+    pin_map_id: str = PinMapClient().update_pin_map(pin_map)
+    return pin_map_id
 
-    processes = {"logger": ServiceProcess(), **{p.display_name: p.process() for p in PLUGINS}}
+
+def start_processes(
+    stack: contextlib.ExitStack, *, plugins: tuple[PluginInfo, ...] = PLUGINS
+) -> tuple[ServiceProcess, dict[str, ServiceProcess]]:
+    """Start the JSON Logger Service and ``plugins`` side by side; stop them with ``stack``."""
+    processes = {"logger": ServiceProcess(), **{p.display_name: p.process() for p in plugins}}
     for process in processes.values():
         stack.callback(_stop_if_started, process)
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:
         list(pool.map(lambda process: process.start(), processes.values()))
-    services.logger = processes.pop("logger")
-    services.plugins = processes
-    return services
+    logger = processes.pop("logger")
+    return logger, processes
 
 
 def plugin(display_name: str) -> PluginInfo:
