@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 import grpc
-from ni.measurementlink.sessionmanagement.v1.client import SessionManagementClient
+from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client import read_records
@@ -36,8 +36,14 @@ def leftovers(services: Services) -> list[str]:
         stub = json_logger_pb2_grpc.JsonLoggerStub(channel)
         open_files = stub.ListSessions(json_logger_pb2.ListSessionsRequest()).sessions
     found += [f"open log-file session {s.session_id} ({s.resource_name})" for s in open_files]
-    with SessionManagementClient().reserve_all_registered_sessions(timeout=0) as reservation:
+    sessions = SessionManagementClient()
+    with sessions.reserve_all_registered_sessions(timeout=0) as reservation:
         found += [f"registered session {info.session_name}" for info in reservation.session_info]
+    try:  # every session of the pin map must be free: reserving all of them at once succeeds
+        with sessions.reserve_sessions(PinMapContext(services.pin_map_id, sites=[0]), timeout=0):
+            pass
+    except grpc.RpcError as error:
+        found.append(f"a session is still reserved: {error.details()}")
     platform = services.local_platform
     if platform is not None:
         from local_ni_platform.device_server import DeviceServerPart

@@ -81,3 +81,17 @@ def test_a_failing_measurement_step_still_gets_a_full_cleanup(
     assert [r["measurement_name"] for r in read_records(log_path)] == ["NI-DMM with Logger (Py)"]
     assert leftovers(services) == []
     assert device_sessions(services) == []
+
+
+def test_leftovers_notice_a_session_still_reserved(rig: tuple[Services, Path]) -> None:
+    from ni.measurementlink.sessionmanagement.v1.client import (
+        PinMapContext,
+        SessionManagementClient,
+    )
+
+    services, _ = rig
+    context = PinMapContext(services.pin_map_id, sites=[0])
+    with SessionManagementClient().reserve_session(context, "DMMPin", timeout=0):
+        found = leftovers(services)
+
+    assert any("still reserved" in problem for problem in found), found
