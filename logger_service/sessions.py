@@ -5,6 +5,7 @@ plugs in through ``open_resource`` (any object with ``close()``), so a second re
 this module unchanged.
 
 Guarantees:
+
 - check-and-create is atomic per resource key: concurrent INITIALIZE_NEW calls on one key open
   the resource once; the others get ALREADY_EXISTS. Opening happens outside the registry lock, so
   a slow open of one resource does not block lookups or other resources.
@@ -127,7 +128,9 @@ class SessionRegistry(Generic[ResourceT]):
     def get(self, session_id: str) -> Session[ResourceT]:
         """Return the open session with this id."""
         if not session_id:
-            raise InvalidArgumentError("session_id is empty; send the id InitializeFile returned")
+            raise InvalidArgumentError(
+                "session_id is empty; send the id the initialize call returned"
+            )
         with self._changed:
             session = self._by_id.get(session_id)
         if session is None:
@@ -146,7 +149,9 @@ class SessionRegistry(Generic[ResourceT]):
     def close(self, session_id: str) -> Session[ResourceT]:
         """Close the session: later lookups fail; writes in flight finish first."""
         if not session_id:
-            raise InvalidArgumentError("session_id is empty; send the id InitializeFile returned")
+            raise InvalidArgumentError(
+                "session_id is empty; send the id the initialize call returned"
+            )
         with self._changed:
             session = self._by_id.pop(session_id, None)
             if session is None:

@@ -32,6 +32,8 @@ class Course:
         self._stack = contextlib.ExitStack()
         self._stack.callback(shutil.rmtree, self.work_dir, ignore_errors=True)
         self.platform_description = ""
+        self.local_platform: object | None = None
+        """The in-process local platform, when this notebook started one."""
         self.pin_map_id = ""
         self.logger: ServiceProcess | None = None
         self.plugins: dict[str, ServiceProcess] = {}
@@ -47,7 +49,7 @@ class Course:
 
     def start_platform(self) -> str:
         """Start the NI platform stand-ins (or use NI's on Windows); return what was done."""
-        self.platform_description, _ = start_ni_platform(self._stack)
+        self.platform_description, self.local_platform = start_ni_platform(self._stack)
         return self.platform_description
 
     def start_logger(self) -> ServiceProcess:
