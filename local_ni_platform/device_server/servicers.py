@@ -88,8 +88,10 @@ def _reject_unsimulated(service: Any) -> Callable[[_C], _C]:
     """
 
     def decorate(cls: _C) -> _C:
+        # Methods of our own classes count; the generated base's stubs do not.
+        own = [k for k in cls.__mro__ if not k.__module__.endswith("_pb2_grpc")]
         for method in service.methods:
-            if method.name not in vars(cls):
+            if not any(method.name in vars(k) for k in own):
                 setattr(cls, method.name, _unsimulated(f"{service.full_name}/{method.name}"))
         return cls
 
@@ -158,6 +160,46 @@ class _DriverServicer:
         except DriverError as error:
             abort_with(context, error)
 
+    # -- attribute RPCs, the same for both drivers (``_messages`` is the driver's pb2 module) --
+
+    _messages: Any
+
+    def GetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
+        value = self._get(context, request, AttributeType.INT32)
+        return self._messages.GetAttributeViInt32Response(status=0, attribute_value=int(value))
+
+    def GetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
+        value = self._get(context, request, AttributeType.REAL64)
+        return self._messages.GetAttributeViReal64Response(status=0, attribute_value=float(value))
+
+    def GetAttributeViBoolean(self, request: Any, context: grpc.ServicerContext) -> Any:
+        value = self._get(context, request, AttributeType.BOOLEAN)
+        return self._messages.GetAttributeViBooleanResponse(status=0, attribute_value=bool(value))
+
+    def GetAttributeViString(self, request: Any, context: grpc.ServicerContext) -> Any:
+        value = self._get(context, request, AttributeType.STRING)
+        return self._messages.GetAttributeViStringResponse(status=0, attribute_value=str(value))
+
+    def SetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._set(context, request, AttributeType.INT32, lambda: _int32_value(request))
+        return self._messages.SetAttributeViInt32Response(status=0)
+
+    def SetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._set(context, request, AttributeType.REAL64, lambda: _real64_value(request))
+        return self._messages.SetAttributeViReal64Response(status=0)
+
+    def _get(self, context: grpc.ServicerContext, request: Any, kind: AttributeType) -> Any:
+        raise NotImplementedError
+
+    def _set(
+        self,
+        context: grpc.ServicerContext,
+        request: Any,
+        kind: AttributeType,
+        value: Callable[[], object],
+    ) -> None:
+        raise NotImplementedError
+
 
 def _real64_value(request: Any) -> float:
     """The value of a ``SetAttributeViReal64`` request, from whichever oneof member is set."""
@@ -184,6 +226,8 @@ def _session(name: str) -> Any:
 @_reject_unsimulated(_DCPOWER_SERVICE)
 class DCPowerServicer(_DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # type: ignore[misc]
     """``nidcpower_grpc.NiDCPower`` backed by :class:`DCPowerSession` simulations."""
+
+    _messages = dcpower_pb2
 
     def __init__(
         self, repository: SessionRepository, *, load_resistance: float = LOAD_RESISTANCE_OHMS
@@ -231,30 +275,6 @@ class DCPowerServicer(_DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # t
             context, request.vi, DCPowerSession, lambda s: s.channel_name(request.index)
         )
         return dcpower_pb2.GetChannelNameResponse(status=0, channel_name=name)
-
-    def GetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.INT32)
-        return dcpower_pb2.GetAttributeViInt32Response(status=0, attribute_value=int(value))
-
-    def GetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.REAL64)
-        return dcpower_pb2.GetAttributeViReal64Response(status=0, attribute_value=float(value))
-
-    def GetAttributeViBoolean(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.BOOLEAN)
-        return dcpower_pb2.GetAttributeViBooleanResponse(status=0, attribute_value=bool(value))
-
-    def GetAttributeViString(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.STRING)
-        return dcpower_pb2.GetAttributeViStringResponse(status=0, attribute_value=str(value))
-
-    def SetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._set(context, request, AttributeType.INT32, lambda: _int32_value(request))
-        return dcpower_pb2.SetAttributeViInt32Response(status=0)
-
-    def SetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._set(context, request, AttributeType.REAL64, lambda: _real64_value(request))
-        return dcpower_pb2.SetAttributeViReal64Response(status=0)
 
     def SetAttributeViBoolean(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._set(context, request, AttributeType.BOOLEAN, lambda: request.attribute_value)
@@ -364,6 +384,8 @@ class DCPowerServicer(_DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # t
 class DmmServicer(_DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[misc]
     """``nidmm_grpc.NiDmm`` backed by :class:`DmmSession` simulations."""
 
+    _messages = dmm_pb2
+
     def InitWithOptions(self, request: Any, context: grpc.ServicerContext) -> Any:
         def initialize() -> DmmSession:
             session = DmmSession(request.resource_name, request.option_string)
@@ -412,30 +434,6 @@ class DmmServicer(_DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[
         )
         reading = self._call(context, request.vi, DmmSession, lambda s: s.read(maximum_time))
         return dmm_pb2.ReadResponse(status=0, reading=reading)
-
-    def GetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.INT32)
-        return dmm_pb2.GetAttributeViInt32Response(status=0, attribute_value=int(value))
-
-    def GetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.REAL64)
-        return dmm_pb2.GetAttributeViReal64Response(status=0, attribute_value=float(value))
-
-    def GetAttributeViBoolean(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.BOOLEAN)
-        return dmm_pb2.GetAttributeViBooleanResponse(status=0, attribute_value=bool(value))
-
-    def GetAttributeViString(self, request: Any, context: grpc.ServicerContext) -> Any:
-        value = self._get(context, request, AttributeType.STRING)
-        return dmm_pb2.GetAttributeViStringResponse(status=0, attribute_value=str(value))
-
-    def SetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._set(context, request, AttributeType.INT32, lambda: _int32_value(request))
-        return dmm_pb2.SetAttributeViInt32Response(status=0)
-
-    def SetAttributeViReal64(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._set(context, request, AttributeType.REAL64, lambda: _real64_value(request))
-        return dmm_pb2.SetAttributeViReal64Response(status=0)
 
     def GetErrorMessage(self, request: Any, context: grpc.ServicerContext) -> Any:
         return dmm_pb2.GetErrorMessageResponse(
