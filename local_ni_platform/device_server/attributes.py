@@ -145,3 +145,32 @@ def _validate(spec: AttributeSpec, value: object) -> AttributeValue:
     if spec.minimum is not None and number < spec.minimum:
         raise invalid
     return number
+
+
+# IVI-inherent attributes: the same ids in every NI driver.
+CHANNEL_COUNT = 1050203
+SIMULATE = 1050005
+DRIVER_SETUP = 1050007
+INSTRUMENT_MANUFACTURER = 1050511
+INSTRUMENT_MODEL = 1050512
+
+
+def ivi_inherent_attributes(*, channel_count: int) -> tuple[AttributeSpec, ...]:
+    """The read-only IVI attributes both simulated drivers report."""
+    return (
+        AttributeSpec(
+            CHANNEL_COUNT, "channel_count", AttributeType.INT32, channel_count, writable=False
+        ),
+        AttributeSpec(SIMULATE, "simulate", AttributeType.BOOLEAN, True, writable=False),
+        AttributeSpec(DRIVER_SETUP, "driver_setup", AttributeType.STRING, "", writable=False),
+        AttributeSpec(
+            INSTRUMENT_MANUFACTURER,
+            "instrument_manufacturer",
+            AttributeType.STRING,
+            "National Instruments",
+            writable=False,
+        ),
+        AttributeSpec(
+            INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False
+        ),
+    )

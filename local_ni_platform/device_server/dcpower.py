@@ -34,10 +34,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from local_ni_platform.device_server.attributes import (
+    CHANNEL_COUNT,
+    DRIVER_SETUP,
+    INSTRUMENT_MODEL,
     AttributeSpec,
     AttributeStore,
     AttributeType,
     AttributeValue,
+    ivi_inherent_attributes,
 )
 from local_ni_platform.device_server.errors import (
     DCPOWER_EVENT_TIMEOUT,
@@ -58,11 +62,6 @@ CHANNELS_PER_INSTRUMENT = 4
 DEFAULT_MODEL = "4141"
 
 # Attribute ids (NI-DCPower's NIDCPOWER_ATTR_*).
-CHANNEL_COUNT = 1050203
-SIMULATE = 1050005
-DRIVER_SETUP = 1050007
-INSTRUMENT_MANUFACTURER = 1050511
-INSTRUMENT_MODEL = 1050512
 OUTPUT_FUNCTION = 1150008
 SOURCE_MODE = 1150054
 MEASURE_WHEN = 1150057
@@ -89,17 +88,7 @@ MEASURE_CURRENT = 0
 MEASURE_VOLTAGE = 1
 
 ATTRIBUTES = (
-    AttributeSpec(CHANNEL_COUNT, "channel_count", AttributeType.INT32, 0, writable=False),
-    AttributeSpec(SIMULATE, "simulate", AttributeType.BOOLEAN, True, writable=False),
-    AttributeSpec(DRIVER_SETUP, "driver_setup", AttributeType.STRING, "", writable=False),
-    AttributeSpec(
-        INSTRUMENT_MANUFACTURER,
-        "instrument_manufacturer",
-        AttributeType.STRING,
-        "National Instruments",
-        writable=False,
-    ),
-    AttributeSpec(INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False),
+    *ivi_inherent_attributes(channel_count=0),
     AttributeSpec(
         OUTPUT_FUNCTION,
         "output_function",

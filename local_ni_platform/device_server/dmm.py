@@ -23,10 +23,13 @@ import zlib
 from dataclasses import dataclass
 
 from local_ni_platform.device_server.attributes import (
+    DRIVER_SETUP,
+    INSTRUMENT_MODEL,
     AttributeSpec,
     AttributeStore,
     AttributeType,
     AttributeValue,
+    ivi_inherent_attributes,
 )
 from local_ni_platform.device_server.errors import INVALID_VALUE, RESOURCE_NOT_FOUND, DriverError
 from local_ni_platform.device_server.instrument import SimulatedSession
@@ -34,11 +37,6 @@ from local_ni_platform.device_server.instrument import SimulatedSession
 DEFAULT_MODEL = "4081"
 
 # Attribute ids (NI-DMM's NIDMM_ATTR_*).
-CHANNEL_COUNT = 1050203
-SIMULATE = 1050005
-DRIVER_SETUP = 1050007
-INSTRUMENT_MANUFACTURER = 1050511
-INSTRUMENT_MODEL = 1050512
 FUNCTION = 1250001
 RANGE = 1250002
 RESOLUTION_DIGITS = 1250003
@@ -82,17 +80,7 @@ FUNCTIONS: dict[int, FunctionModel] = {
 """Simulated functions (NI-DMM's waveform functions are not simulated)."""
 
 ATTRIBUTES = (
-    AttributeSpec(CHANNEL_COUNT, "channel_count", AttributeType.INT32, 1, writable=False),
-    AttributeSpec(SIMULATE, "simulate", AttributeType.BOOLEAN, True, writable=False),
-    AttributeSpec(DRIVER_SETUP, "driver_setup", AttributeType.STRING, "", writable=False),
-    AttributeSpec(
-        INSTRUMENT_MANUFACTURER,
-        "instrument_manufacturer",
-        AttributeType.STRING,
-        "National Instruments",
-        writable=False,
-    ),
-    AttributeSpec(INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False),
+    *ivi_inherent_attributes(channel_count=1),
     AttributeSpec(
         FUNCTION, "function", AttributeType.INT32, DC_VOLTS, allowed=frozenset(FUNCTIONS)
     ),
