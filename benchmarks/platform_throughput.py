@@ -33,7 +33,7 @@ from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
-from logger_service.process import ServiceProcess
+from session_core.process import ServiceProcess
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 READY_PREFIX = "Local NI platform ready: "

@@ -14,7 +14,7 @@ import click
 
 from local_ni_platform import activation
 from local_ni_platform.platform import LocalPlatform, LocalPlatformError
-from logger_service.hosting import StopRequests, announce_ready
+from session_core.hosting import StopRequests, announce_ready
 
 _logger = logging.getLogger(__name__)
 

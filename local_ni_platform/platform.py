@@ -31,7 +31,7 @@ from local_ni_platform.discovery import (
     ServiceRegistry,
 )
 from local_ni_platform.parts import HostedService, PlatformPart
-from logger_service.hosting import add_health_and_reflection, bind_insecure, create_server
+from session_core.hosting import add_health_and_reflection, bind_insecure, create_server
 
 _logger = logging.getLogger(__name__)
 

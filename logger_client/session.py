@@ -2,7 +2,8 @@
 
 Entering the context initializes (creates or attaches to) the server session of one log file as
 the NI ``SessionInitializationBehavior`` says; leaving it closes the server session exactly when
-that behaviour says so, and always closes the client's own channel.
+that behaviour says so, and always closes the client's own channel (the rules live in
+:class:`session_core.client.SessionClient`; this module adds the logger's calls).
 """
 
 from __future__ import annotations
@@ -17,27 +18,26 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
-from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
-from logger_client.behaviors import closes_on_exit, server_behavior
+from session_core.behaviors import InitializationBehavior
+from session_core.client import DEFAULT_TIMEOUT_SECONDS, ServiceNotFoundError, SessionClient
+from session_core.paths import resolve_local_path
 
 _logger = logging.getLogger(__name__)
 
 PROVIDED_INTERFACE = "ni.logger.v1.json"
 SERVICE_CLASS = "ni.logger.JSONLogService"
-DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_BATCH_SIZE = 256
 
 
-class JsonLoggerServiceNotFoundError(RuntimeError):
+class JsonLoggerServiceNotFoundError(ServiceNotFoundError):
     """The JSON Logger Service could not be located or reached."""
 
 
@@ -57,8 +57,7 @@ def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
     ``~`` and environment variables are expanded; a relative path is resolved against this
     client process's working directory (the server refuses relative paths).
     """
-    expanded = os.path.expandvars(os.path.expanduser(os.fspath(resource_name)))
-    return os.path.abspath(expanded) if expanded.strip() else expanded
+    return resolve_local_path(resource_name)
 
 
 def to_text(value: object) -> str:
@@ -104,8 +103,14 @@ def _record_fields(record: MeasurementRecord) -> dict[str, Any]:
     }
 
 
-class JsonLoggerClient:
+class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     """A client session of one log file on the JSON Logger Service."""
+
+    PROVIDED_INTERFACE = PROVIDED_INTERFACE
+    SERVICE_CLASS = SERVICE_CLASS
+    SERVICE_DISPLAY_NAME = "JSON Logger Service"
+    SERVICE_MODULE = "logger_service"
+    NOT_FOUND_ERROR = JsonLoggerServiceNotFoundError
 
     def __init__(
         self,
@@ -126,88 +131,37 @@ class JsonLoggerClient:
             discovery_client: The discovery client to resolve with (default: a new one).
             timeout: Deadline in seconds of each call.
         """
-        self.resource_name = resolve_resource_name(resource_name)
-        self.initialization_behavior = SessionInitializationBehavior(initialization_behavior)
-        self._server_behavior = server_behavior(self.initialization_behavior)
-        self._address = address
-        self._discovery_client = discovery_client
-        self._timeout = timeout
-        self._channel: grpc.Channel | None = None
-        self._stub: json_logger_pb2_grpc.JsonLoggerStub | None = None
-        self.session_id = ""
-        self.new_session_initialized = False
-        self._open = False
+        super().__init__(
+            resolve_resource_name(resource_name),
+            initialization_behavior=initialization_behavior,
+            address=address,
+            discovery_client=discovery_client,
+            timeout=timeout,
+        )
 
-    # -- lifecycle -------------------------------------------------------------------------
+    def _create_stub(self, channel: grpc.Channel) -> json_logger_pb2_grpc.JsonLoggerStub:
+        return json_logger_pb2_grpc.JsonLoggerStub(channel)
 
-    def __enter__(self) -> JsonLoggerClient:
-        try:
-            self.initialize()
-        except BaseException:
-            self._close_channel()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        failed = exc is not None
-        try:
-            if self._open and closes_on_exit(
-                self.initialization_behavior, created=self.new_session_initialized, failed=failed
-            ):
-                try:
-                    self.close_file()
-                except grpc.RpcError:
-                    if not failed:
-                        raise
-                    _logger.warning(
-                        "Could not close session %s of %s while handling another error.",
-                        self.session_id,
-                        self.resource_name,
-                        exc_info=True,
-                    )
-            elif self._open:
-                _logger.debug("Leaving session %s open (detached).", self.session_id)
-        finally:
-            self._close_channel()
-
-    def initialize(self) -> None:
-        """Create or attach to the server session (once; entering the context calls this)."""
-        if self._open:
-            return
-        response = self._get_stub().InitializeFile(
+    def _initialize_session(
+        self, stub: json_logger_pb2_grpc.JsonLoggerStub, behavior: InitializationBehavior
+    ) -> tuple[str, bool]:
+        response = stub.InitializeFile(
             json_logger_pb2.InitializeFileRequest(
                 resource_name=self.resource_name,
-                session_initialization_behavior=self._server_behavior,
+                session_initialization_behavior=int(behavior),  # type: ignore[arg-type]
             ),
             timeout=self._timeout,
         )
-        self.session_id = response.session_id
-        self.new_session_initialized = response.new_session_initialized
-        self._open = True
-        _logger.debug(
-            "%s session %s of %s.",
-            "Created" if self.new_session_initialized else "Attached to",
-            self.session_id,
-            self.resource_name,
+        return response.session_id, response.new_session_initialized
+
+    def _close_session(self, stub: json_logger_pb2_grpc.JsonLoggerStub) -> None:
+        stub.CloseFile(
+            json_logger_pb2.CloseFileRequest(session_id=self.session_id), timeout=self._timeout
         )
 
     def close_file(self) -> None:
         """Close the server session now, whatever the behaviour (other clients lose it too)."""
-        self._require_open()
-        self._get_stub().CloseFile(
-            json_logger_pb2.CloseFileRequest(session_id=self.session_id), timeout=self._timeout
-        )
-        self._open = False
-
-    @property
-    def is_open(self) -> bool:
-        """Whether this client holds an initialized, not yet closed session."""
-        return self._open
+        self.close_session()
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -261,50 +215,6 @@ class JsonLoggerClient:
                 session_id=self.session_id,
                 records=[json_logger_pb2.MeasurementRecord(**_record_fields(r)) for r in batch],
             )
-
-    # -- connection ------------------------------------------------------------------------
-
-    def _require_open(self) -> None:
-        if not self._open:
-            raise RuntimeError(
-                "the logger session is not open: use the client in a `with` block "
-                "(or call initialize()) first"
-            )
-
-    def _get_stub(self) -> json_logger_pb2_grpc.JsonLoggerStub:
-        if self._stub is None:
-            self._channel = grpc.insecure_channel(
-                self._resolve_address(), options=[("grpc.enable_http_proxy", 0)]
-            )
-            self._stub = json_logger_pb2_grpc.JsonLoggerStub(self._channel)
-        return self._stub
-
-    def _resolve_address(self) -> str:
-        if self._address:
-            return self._address
-        try:
-            if self._discovery_client is not None:
-                location = self._discovery_client.resolve_service(
-                    provided_interface=PROVIDED_INTERFACE, service_class=SERVICE_CLASS
-                )
-            else:  # a one-off discovery client whose channel is closed right after
-                with GrpcChannelPool() as pool:
-                    location = DiscoveryClient(grpc_channel_pool=pool).resolve_service(
-                        provided_interface=PROVIDED_INTERFACE, service_class=SERVICE_CLASS
-                    )
-        except grpc.RpcError as error:
-            raise JsonLoggerServiceNotFoundError(
-                f"the JSON Logger Service ({PROVIDED_INTERFACE}, {SERVICE_CLASS}) could not be "
-                f"resolved through the NI Discovery Service: {error.code().name}: "
-                f"{(error.details() or '').rstrip('.')}. Start it with `python -m logger_service`."
-            ) from error
-        self._address = location.insecure_address
-        return self._address
-
-    def _close_channel(self) -> None:
-        channel, self._channel, self._stub = self._channel, None, None
-        if channel is not None:
-            channel.close()
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, object]]:

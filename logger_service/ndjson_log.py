@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from logger_service.errors import (
+from session_core import paths
+from session_core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     from_os_error,
@@ -43,40 +44,10 @@ _OPEN_FLAGS = (
 
 def normalize_path(resource_name: str) -> Path:
     """Turn a requested resource name into the absolute path of the log file."""
-    if not resource_name.strip():
-        raise InvalidArgumentError(
-            "resource_name is empty; send the absolute path of a .ndjson, .log or .txt file"
-        )
-    if "\0" in resource_name:
-        raise InvalidArgumentError("resource_name contains a NUL character")
-    requested = Path(resource_name)
-    if not requested.is_absolute():
-        raise InvalidArgumentError(
-            f"resource_name '{resource_name}' is not an absolute path; send an absolute path "
-            "(the server does not resolve relative paths against its own working directory; "
-            "logger_client resolves them against the client's working directory)"
-        )
-    _check_suffix(requested, resource_name)
-    try:
-        resolved = requested.resolve()
-    except (OSError, RuntimeError) as error:
-        raise InvalidArgumentError(f"cannot resolve '{resource_name}': {error}") from None
-    _check_suffix(resolved, resource_name)
-    return resolved
+    return paths.normalize_path(resource_name, suffixes=ALLOWED_SUFFIXES, kind="log file")
 
 
-def session_key(path: Path) -> str:
-    """The registry key of a normalised path: one key per file, whatever its spelling."""
-    return os.path.normcase(str(path))
-
-
-def _check_suffix(path: Path, requested: str) -> None:
-    if path.suffix.lower() not in ALLOWED_SUFFIXES:
-        allowed = ", ".join(ALLOWED_SUFFIXES)
-        raise InvalidArgumentError(
-            f"'{requested}' is not a log file this service writes: the file name must end with "
-            f"{allowed} (any case), got '{path.name}'"
-        )
+session_key = paths.path_key
 
 
 def format_record(

@@ -1,56 +1,25 @@
 """The JsonLogger servicer: maps requests to the session core and the NDJSON resource, and errors to
-gRPC status codes. It holds no behaviour logic of its own.
+gRPC status codes (``session_core.errors.reports_errors``). It holds no behaviour logic of its own.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from typing import TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
-from logger_service.errors import InternalError, InvalidArgumentError, ServiceError
 from logger_service.ndjson_log import NdjsonLog, format_record, normalize_path, session_key
-from logger_service.sessions import InitializationBehavior, SessionRegistry
+from session_core.behaviors import InitializationBehavior
+from session_core.errors import InvalidArgumentError, ServiceError, reports_errors
+from session_core.registry import SessionRegistry
 
 _logger = logging.getLogger(__name__)
 
 SERVICE_NAME = json_logger_pb2.DESCRIPTOR.services_by_name["JsonLogger"].full_name
-
-RequestT = TypeVar("RequestT")
-ResponseT = TypeVar("ResponseT")
-Handler = Callable[["JsonLoggerServicer", RequestT, grpc.ServicerContext], ResponseT]
-
-
-def _reports_errors(handler: Handler[RequestT, ResponseT]) -> Handler[RequestT, ResponseT]:
-    """Turn ServiceError into its status code and anything else into INTERNAL.
-
-    ``context.abort`` raises, so it is called only after the ``except`` blocks have finished:
-    an abort inside a broad ``except`` would be caught and re-reported with the wrong code.
-    """
-
-    @functools.wraps(handler)
-    def wrapper(
-        self: JsonLoggerServicer, request: RequestT, context: grpc.ServicerContext
-    ) -> ResponseT:
-        try:
-            return handler(self, request, context)
-        except ServiceError as error:
-            failure = error
-        except Exception as error:
-            _logger.exception("Unexpected failure in %s.", handler.__name__)
-            failure = InternalError(f"unexpected server error: {type(error).__name__}: {error}")
-        if failure.code is not grpc.StatusCode.NOT_FOUND:
-            _logger.warning("%s failed: %s: %s", handler.__name__, failure.code.name, failure)
-        context.abort(failure.code, failure.message)
-
-    return wrapper
-
 
 Record = json_logger_pb2.LogMeasurementDataRequest | json_logger_pb2.MeasurementRecord
 
@@ -82,7 +51,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
         self.registry: SessionRegistry[NdjsonLog] = SessionRegistry(resource_kind="log file")
         self._fsync = fsync
 
-    @_reports_errors
+    @reports_errors
     def InitializeFile(  # noqa: N802 - gRPC method name
         self, request: json_logger_pb2.InitializeFileRequest, context: grpc.ServicerContext
     ) -> json_logger_pb2.InitializeFileResponse:
@@ -101,7 +70,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
             resource_name=str(session.resource.path),
         )
 
-    @_reports_errors
+    @reports_errors
     def LogMeasurementData(  # noqa: N802 - gRPC method name
         self, request: json_logger_pb2.LogMeasurementDataRequest, context: grpc.ServicerContext
     ) -> json_logger_pb2.LogMeasurementDataResponse:
@@ -111,7 +80,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
             log.append([line])
         return json_logger_pb2.LogMeasurementDataResponse()
 
-    @_reports_errors
+    @reports_errors
     def StreamMeasurementData(  # noqa: N802 - gRPC method name
         self,
         request_iterator: Iterator[json_logger_pb2.LogMeasurementDataBatch],
@@ -139,7 +108,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
             raise
         return json_logger_pb2.StreamMeasurementDataResponse(records_written=written)
 
-    @_reports_errors
+    @reports_errors
     def CloseFile(  # noqa: N802 - gRPC method name
         self, request: json_logger_pb2.CloseFileRequest, context: grpc.ServicerContext
     ) -> json_logger_pb2.CloseFileResponse:
@@ -147,7 +116,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
         self.registry.close(request.session_id)
         return json_logger_pb2.CloseFileResponse()
 
-    @_reports_errors
+    @reports_errors
     def ListSessions(  # noqa: N802 - gRPC method name
         self, request: json_logger_pb2.ListSessionsRequest, context: grpc.ServicerContext
     ) -> json_logger_pb2.ListSessionsResponse:

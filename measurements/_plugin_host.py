@@ -42,8 +42,8 @@ from logger_client import (
     JsonLoggerServiceNotFoundError,
     JsonLoggerSessionConstructor,
 )
-from logger_service.hosting import StopRequests, announce_ready
-from logger_service.process import ServiceProcess
+from session_core.hosting import StopRequests, announce_ready
+from session_core.process import ServiceProcess
 
 if TYPE_CHECKING:
     from ni_measurement_plugin_sdk_service.measurement.service import MeasurementService

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 
-from logger_service.process import ServiceProcess
 from measurements._plugin_host import PluginInfo
 from measurements.nidcpower_with_logger import PLUGIN as DCPOWER_PLUGIN
 from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
 from pinmap import render_pin_map
+from session_core import hosting
+from session_core.process import ServiceProcess
 
 PLUGINS = (DCPOWER_PLUGIN, DMM_PLUGIN)
 
@@ -75,7 +76,10 @@ def start_processes(
     stack: contextlib.ExitStack, *, plugins: tuple[PluginInfo, ...] = PLUGINS
 ) -> tuple[ServiceProcess, dict[str, ServiceProcess]]:
     """Start the JSON Logger Service and ``plugins`` side by side; stop them with ``stack``."""
-    processes = {"logger": ServiceProcess(), **{p.display_name: p.process() for p in plugins}}
+    logger = ServiceProcess(
+        module="logger_service", ready_prefix=hosting.ready_prefix("JSON Logger Service")
+    )
+    processes = {"logger": logger, **{p.display_name: p.process() for p in plugins}}
     for process in processes.values():
         stack.callback(_stop_if_started, process)
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:

@@ -10,7 +10,8 @@ import grpc
 import pytest
 
 from json_logger import json_logger_pb2_grpc
-from logger_service.process import ServiceProcess, start_logger_service
+from logger_service.process import start_logger_service
+from session_core.process import ServiceProcess
 
 
 @pytest.fixture(scope="session")

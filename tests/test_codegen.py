@@ -1,23 +1,32 @@
-"""The committed stubs are exactly what the generation script produces from the proto."""
+"""The committed stubs are exactly what the generation script produces from each proto."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from json_logger import codegen
+import pytest
+
+from json_logger.codegen import CONTRACT as JSON_LOGGER
+from results_database.codegen import CONTRACT as RESULTS_DATABASE
+from session_core.codegen import Contract
+
+CONTRACTS = [JSON_LOGGER, RESULTS_DATABASE]
 
 
-def test_regenerating_the_stubs_changes_nothing(tmp_path: Path) -> None:
-    generated = codegen.generate(tmp_path)
+@pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.package_dir.name)
+def test_regenerating_the_stubs_changes_nothing(contract: Contract, tmp_path: Path) -> None:
+    generated = contract.generate(tmp_path)
 
-    assert [path.name for path in generated] == codegen.generated_file_names()
+    assert [path.name for path in generated] == contract.generated_file_names()
     for path in generated:
-        committed = codegen.PACKAGE_DIR / path.name
+        committed = contract.package_dir / path.name
         assert committed.read_bytes() == path.read_bytes(), f"{path.name} is stale: run codegen"
 
 
-def test_generated_modules_import_each_other_through_the_package() -> None:
-    grpc_module = (codegen.PACKAGE_DIR / "json_logger_pb2_grpc.py").read_text()
+@pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.package_dir.name)
+def test_generated_modules_import_each_other_through_the_package(contract: Contract) -> None:
+    name = contract.package_dir.name
+    grpc_module = (contract.package_dir / f"{name}_pb2_grpc.py").read_text()
 
-    assert "from json_logger import json_logger_pb2" in grpc_module
-    assert "\nimport json_logger_pb2" not in grpc_module
+    assert f"from {name} import {name}_pb2" in grpc_module
+    assert f"\nimport {name}_pb2" not in grpc_module

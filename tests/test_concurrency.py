@@ -11,7 +11,7 @@ import grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import ServiceProcess
+from session_core.process import ServiceProcess
 from tests.conftest import open_fd_targets
 from tests.test_server_behaviors import INITIALIZE_NEW, close, initialize
 

@@ -10,13 +10,14 @@ import grpc
 import pytest
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
-from logger_service.errors import (
+from session_core.behaviors import InitializationBehavior
+from session_core.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
 )
-from logger_service.sessions import InitializationBehavior, SessionRegistry
+from session_core.registry import SessionRegistry
 from session_sharing_demo.course import second_resource, sqlite_results
 from session_sharing_demo.course.sqlite_results import (
     ResultsDatabase,
@@ -396,5 +397,5 @@ def test_the_tour_shows_every_outcome(tmp_path: Path) -> None:
 
 def test_the_comparison_table_names_real_objects() -> None:
     table = second_resource.what_stays_and_what_changes()
-    assert "`logger_service.sessions.SessionRegistry`" in table
+    assert "`session_core.registry.SessionRegistry`" in table
     assert "`InitializeFile`" in table and "`ResultsDatabaseService.insert_result`" in table

@@ -18,8 +18,10 @@ from local_ni_platform.activation import activate
 from local_ni_platform.platform import LocalPlatform
 from logger_client import JsonLoggerClient, JsonLoggerServiceNotFoundError, read_records
 from logger_client.session import PROVIDED_INTERFACE, SERVICE_CLASS
-from logger_service.process import ServiceProcess, ServiceProcessError, start_logger_service
-from logger_service.registration import load_service_config
+from logger_service.process import logger_service_process, start_logger_service
+from logger_service.server import SERVICE_CONFIG_PATH
+from session_core.process import ServiceProcessError
+from session_core.registration import load_service_config
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalP
 
 
 def test_service_config_keeps_the_values_existing_clients_resolve() -> None:
-    config = load_service_config()
+    config = load_service_config(SERVICE_CONFIG_PATH)
 
     assert config.display_name == "JSON Logger Service"
     assert config.service_class == SERVICE_CLASS == "ni.logger.JSONLogService"
@@ -71,7 +73,7 @@ def test_service_refuses_to_start_without_a_discovery_service(tmp_path: Path) ->
     env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "nothing-here")}
 
     with pytest.raises(ServiceProcessError, match="local-ni-platform"):
-        ServiceProcess([], env=env).start()
+        logger_service_process([], env=env).start()
 
 
 def test_python_m_logger_service_help_runs() -> None:

@@ -17,7 +17,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import ServiceProcess
+from logger_service.process import logger_service_process
+from session_core.process import ServiceProcess
 from tests.test_server_behaviors import (
     ATTACH_TO_EXISTING,
     INITIALIZE_NEW,
@@ -251,7 +252,7 @@ def test_stream_errors_keep_the_batches_before_them(stub: JsonLoggerStub, log_pa
 
 
 def _limited_server(preexec: Callable[[], None]) -> ServiceProcess:
-    process = ServiceProcess(["--no-discovery"])
+    process = logger_service_process(["--no-discovery"])
     original_popen = subprocess.Popen
 
     def popen_with_limits(*args: object, **kwargs: object) -> subprocess.Popen[str]:

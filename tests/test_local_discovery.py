@@ -41,7 +41,7 @@ from local_ni_platform.platform import (
     running_discovery_address,
     write_discovery_key_file,
 )
-from logger_service.hosting import bind_insecure, create_server
+from session_core.hosting import bind_insecure, create_server
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="on Windows NI's real Discovery Service is used"

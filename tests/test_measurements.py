@@ -31,11 +31,12 @@ from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor, read_records
-from logger_service.process import ServiceProcess, ServiceProcessError, start_logger_service
+from logger_service.process import logger_service_process, start_logger_service
 from measurements import nidcpower_with_logger, nidmm_with_logger
 from measurements._plugin_host import PluginInfo
 from measurements.client import MeasurementClient
 from pinmap import LOGGER_PIN, render_pin_map
+from session_core.process import ServiceProcess, ServiceProcessError
 
 Behavior = SessionInitializationBehavior
 DCPOWER = nidcpower_with_logger.PLUGIN
@@ -125,7 +126,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         with LocalPlatform(
             state_dir=state_dir, parts=[*pin_map_and_session_management_parts(), device]
         ):
-            logger = ServiceProcess(["--port", "0"])
+            logger = logger_service_process(["--port", "0"])
             dcpower = DCPOWER.process()
             # The DMM plug-in runs with the options of .env.simulation (NI's driver simulation on
             # Windows); the DCPower plug-in without: the simulated device server takes both.

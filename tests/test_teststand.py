@@ -34,7 +34,8 @@ from local_ni_platform.activation import activate
 from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
-from logger_service.process import ServiceProcess, start_logger_service
+from logger_service.process import start_logger_service
+from session_core.process import ServiceProcess
 from tests.plugins import echo_measurement
 from teststand import teststand_json_logger, teststand_nidcpower, teststand_nidmm
 from teststand.__main__ import main as cli_main

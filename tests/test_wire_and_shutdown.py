@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import ServiceProcess
+from logger_service.process import logger_service_process
 from tests.test_server_behaviors import INITIALIZE_NEW, initialize
 
 
@@ -109,7 +109,7 @@ def test_health_and_reflection_are_served(logger_address: str) -> None:
 
 
 def test_sigterm_finishes_in_flight_calls_closes_files_and_exits_0(tmp_path: Path) -> None:
-    process = ServiceProcess(["--no-discovery"])
+    process = logger_service_process(["--no-discovery"])
     process.start()
     log_path = tmp_path / "shutdown.ndjson"
     acknowledged = 0
@@ -146,7 +146,7 @@ def test_sigterm_finishes_in_flight_calls_closes_files_and_exits_0(tmp_path: Pat
 
 def test_sigterm_right_after_the_ready_line_still_stops_cleanly() -> None:
     for _ in range(5):
-        process = ServiceProcess(["--no-discovery"])
+        process = logger_service_process(["--no-discovery"])
         process.start()
         process.send_signal(signal.SIGTERM)
         assert process.wait() == 0, process.stderr_tail

@@ -22,11 +22,10 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client import JsonLoggerClient, read_records
-from logger_client.behaviors import SERVER_BEHAVIOR
+from session_core.behaviors import SERVER_BEHAVIOR
 from session_sharing_demo.course.markdown import markdown_table
 from session_sharing_demo.course.server import rpc_error_parts
 
-_SERVER_PREFIX = "SESSION_INITIALIZATION_BEHAVIOR_"
 _FAILED_INSIDE = " (exception in the block)"
 
 
@@ -36,8 +35,7 @@ class SimulatedStepError(Exception):
 
 def server_behavior_name(behavior: SessionInitializationBehavior) -> str:
     """The server behaviour the client sends for ``behavior``, without the enum prefix."""
-    name = json_logger_pb2.SessionInitializationBehavior.Name(SERVER_BEHAVIOR[behavior])
-    return name.removeprefix(_SERVER_PREFIX)
+    return SERVER_BEHAVIOR[behavior].name
 
 
 def mapping_table() -> str:

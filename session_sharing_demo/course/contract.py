@@ -21,7 +21,7 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from json_logger import codegen, json_logger_pb2
-from logger_client.behaviors import SERVER_BEHAVIOR
+from session_core.behaviors import SERVER_BEHAVIOR
 from session_sharing_demo.course.markdown import code_block, markdown_table
 
 # Field numbers of FileDescriptorProto / DescriptorProto / ... used in SourceCodeInfo paths.

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from logger_service.process import ServiceProcess
+from session_core.process import ServiceProcess
 from session_sharing_demo.services import (
     PLUGINS,
     register_pin_map,

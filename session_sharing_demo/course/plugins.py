@@ -16,8 +16,8 @@ import grpc
 from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
-from logger_service.process import ServiceProcess
 from measurements.client import MeasurementClient
+from session_core.process import ServiceProcess
 from session_sharing_demo.course.markdown import markdown_table
 from session_sharing_demo.services import plugin
 from teststand.runner import format_value

@@ -19,11 +19,12 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from json_logger import json_logger_pb2
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
-from logger_client.behaviors import closes_on_exit, server_behavior
-from logger_service import errors, ndjson_log, sessions
-from logger_service.errors import AlreadyExistsError, ServiceError
+from logger_service import ndjson_log
 from logger_service.ndjson_log import NdjsonLog
 from logger_service.servicer import JsonLoggerServicer
+from session_core import errors, registry
+from session_core.behaviors import InitializationBehavior, closes_on_exit, server_behavior
+from session_core.errors import AlreadyExistsError, ServiceError
 from session_sharing_demo.course import sqlite_results
 from session_sharing_demo.course.markdown import markdown_table
 from session_sharing_demo.course.sqlite_results import (
@@ -55,9 +56,9 @@ def what_stays_and_what_changes() -> str:
     same = "the same, unchanged"
     rows = [
         ("stays", "session registry: one session per key, ids, atomic check-and-create, "
-         "a lock per session, close after work in flight", _name(sessions.SessionRegistry), same),
+         "a lock per session, close after work in flight", _name(registry.SessionRegistry), same),
         ("stays", "server behaviours (UNSPECIFIED, INITIALIZE_NEW, ATTACH_TO_EXISTING)",
-         _name(sessions.InitializationBehavior), same),
+         _name(InitializationBehavior), same),
         ("stays", "NI's five client behaviours: what to send, whether to close on exit",
          f"{_name(server_behavior)}, {_name(closes_on_exit)}", same),
         ("stays", "errors and their status codes (ALREADY_EXISTS, NOT_FOUND, ...)",
@@ -136,7 +137,7 @@ class BehaviorTour:
         self, behavior: SessionInitializationBehavior, step: str, *, value: float | None = None
     ) -> Outcome:
         """Open a client with ``behavior``, insert ``value`` (if given), leave the block."""
-        sent = sessions.InitializationBehavior(server_behavior(behavior)).name
+        sent = InitializationBehavior(server_behavior(behavior)).name
         client = ResultsDatabaseClient(
             self.service, self.database, initialization_behavior=behavior
         )
@@ -222,7 +223,7 @@ class BehaviorTour:
         barrier = threading.Barrier(clients)
         results: list[str] = []
         lock = threading.Lock()
-        sent = sessions.InitializationBehavior.INITIALIZE_NEW
+        sent = InitializationBehavior.INITIALIZE_NEW
 
         def initialize(_worker: int) -> None:
             barrier.wait()

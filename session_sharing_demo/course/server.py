@@ -18,7 +18,7 @@ from ni.measurementlink.discovery.v1.client import ServiceLocation
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
 from logger_client import JsonLoggerClient
-from logger_service import errors
+from session_core import errors
 from session_sharing_demo.course.markdown import code_block, markdown_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -1,8 +1,8 @@
 """A second resource kind on the unchanged session core: an SQLite results database.
 
 The JSON Logger Service shares a log file; this module shares a results database the same way,
-with :class:`logger_service.sessions.SessionRegistry` and
-:class:`~logger_service.sessions.InitializationBehavior` reused as they are. Only three things are
+with :class:`session_core.registry.SessionRegistry` and
+:class:`~session_core.behaviors.InitializationBehavior` reused as they are. Only three things are
 new, and they are all this module holds:
 
 - the resource (:class:`ResultsDatabase`): open = connect and create the table, write = insert
@@ -16,7 +16,7 @@ new, and they are all this module holds:
 What stays is everything else: one session per key, session ids, atomic check-and-create,
 ALREADY_EXISTS / NOT_FOUND, a lock that serialises work on one session, close-after-in-flight
 work, and, on the client side, NI's five behaviours (:class:`ResultsDatabaseClient` reuses
-:mod:`logger_client.behaviors`).
+:mod:`session_core.behaviors`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from types import TracebackType
 
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
-from logger_client.behaviors import closes_on_exit, server_behavior
-from logger_service.errors import FailedPreconditionError, InvalidArgumentError, ServiceError
-from logger_service.sessions import InitializationBehavior, SessionRegistry
+from session_core.behaviors import InitializationBehavior, closes_on_exit, server_behavior
+from session_core.errors import FailedPreconditionError, InvalidArgumentError, ServiceError
+from session_core.registry import SessionRegistry
 
 ALLOWED_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 

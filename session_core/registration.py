@@ -1,6 +1,6 @@
-"""Registration with the NI Discovery Service, described by ``JsonLogger.serviceconfig``.
+"""Registration with the NI Discovery Service, described by a service's ``.serviceconfig``.
 
-Clients find the service by its provided interface and service class; keep those values stable.
+Clients find a service by its provided interface and service class; keep those values stable.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from pathlib import Path
 from ni.measurementlink.discovery.v1.client import DiscoveryClient, ServiceInfo, ServiceLocation
 
 _logger = logging.getLogger(__name__)
-
-SERVICE_CONFIG_PATH = Path(__file__).with_name("JsonLogger.serviceconfig")
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class ServiceConfig:
         )
 
 
-def load_service_config(path: Path = SERVICE_CONFIG_PATH) -> ServiceConfig:
+def load_service_config(path: Path) -> ServiceConfig:
     """Read the first service of a ``.serviceconfig`` (NI's list form or the singular form)."""
     document = json.loads(path.read_text(encoding="utf-8-sig"))
     service = document["services"][0]

@@ -1,4 +1,5 @@
-"""Hosting helpers shared by every gRPC server in this project (logger service, local platform).
+"""Hosting helpers shared by every gRPC server in this project (both services, the local platform,
+the plug-ins).
 
 One way to: build a thread-pool server with health checking and reflection, bind loopback, print
 one ready line, and wait for a stop request (Enter on an interactive terminal, SIGINT or SIGTERM).
@@ -62,6 +63,11 @@ def bind_insecure(server: grpc.Server, host: str, port: int) -> int:
     if bound == 0:
         raise OSError(f"cannot bind {address}")
     return bound
+
+
+def ready_prefix(display_name: str) -> str:
+    """The start of a service's ready line: ``<display name> listening on <host:port>``."""
+    return f"{display_name} listening on "
 
 
 def announce_ready(message: str) -> None:

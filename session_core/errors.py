@@ -1,14 +1,20 @@
-"""Errors the service reports to its callers, each bound to the gRPC status code it maps to.
+"""Errors a service reports to its callers, each bound to the gRPC status code it maps to.
 
-The session core and the resource raise these; the servicer turns them into a status without
-guessing. Anything else that escapes is a bug and becomes INTERNAL.
+The session core and the resources raise these; :func:`reports_errors` turns them into a status
+without guessing. Anything else that escapes is a bug and becomes INTERNAL.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
+
+_logger = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -57,6 +63,12 @@ class NotFoundError(ServiceError):
     code = grpc.StatusCode.NOT_FOUND
 
 
+class UnavailableError(ServiceError):
+    """A resource behind the service (a database server) cannot be reached now; retry later."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+
+
 class InternalError(ServiceError):
     """An unexpected or unclassified failure."""
 
@@ -75,3 +87,29 @@ def from_os_error(error: OSError, action: str) -> ServiceError:
     if error.errno in _EXHAUSTED_ERRNOS:
         return ResourceExhaustedError(message)
     return InternalError(f"{message} (errno {error.errno})")
+
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def reports_errors(handler: HandlerT) -> HandlerT:
+    """Decorate a servicer method: ServiceError becomes its status code, anything else INTERNAL.
+
+    ``context.abort`` raises, so it is called only after the ``except`` blocks have finished:
+    an abort inside a broad ``except`` would be caught and re-reported with the wrong code.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(self: object, request: object, context: grpc.ServicerContext) -> Any:
+        try:
+            return handler(self, request, context)
+        except ServiceError as error:
+            failure = error
+        except Exception as error:
+            _logger.exception("Unexpected failure in %s.", handler.__name__)
+            failure = InternalError(f"unexpected server error: {type(error).__name__}: {error}")
+        if failure.code is not grpc.StatusCode.NOT_FOUND:
+            _logger.warning("%s failed: %s: %s", handler.__name__, failure.code.name, failure)
+        context.abort(failure.code, failure.message)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,8 +1,8 @@
 """The session core: behaviour logic, a registry keyed by resource and by session id, and locking.
 
 Nothing here knows what the resource is. A log file, a database connection or a hardware lock
-plugs in through ``open_resource`` (any object with ``close()``), so a second resource kind reuses
-this module unchanged.
+plugs in through ``open_resource`` (any object with ``close()``): the JSON Logger Service and the
+Results Database Service both keep their sessions here.
 
 Guarantees:
 
@@ -16,7 +16,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import uuid
@@ -26,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Generic, Protocol, TypeVar
 
-from logger_service.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from session_core.behaviors import InitializationBehavior
+from session_core.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 
 _logger = logging.getLogger(__name__)
 
@@ -39,25 +39,6 @@ class Closable(Protocol):
 
 
 ResourceT = TypeVar("ResourceT", bound=Closable)
-
-
-class InitializationBehavior(enum.IntEnum):
-    """The three server-side behaviours (the values of the proto enum)."""
-
-    UNSPECIFIED = 0
-    INITIALIZE_NEW = 1
-    ATTACH_TO_EXISTING = 2
-
-    @classmethod
-    def from_wire(cls, value: int) -> InitializationBehavior:
-        """Convert a received enum number, refusing values this server does not know."""
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(f"{member.value} ({member.name})" for member in cls)
-            raise InvalidArgumentError(
-                f"unknown session_initialization_behavior {value}; expected one of {known}"
-            ) from None
 
 
 @dataclass(eq=False)

@@ -1,0 +1,325 @@
+"""The two backends of a results database: an SQLite file and a PostgreSQL server.
+
+A backend knows only what differs between them: how a resource name becomes a session key, how to
+connect, the table's DDL, the SQL placeholder, and what a driver error means (its gRPC status).
+Everything else (transactions, savepoints, rows, reading back) is one code path in ``store.py``.
+Both connections run in autocommit mode and receive explicit ``BEGIN``/``COMMIT``/``ROLLBACK``.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import psycopg
+import psycopg.conninfo
+import psycopg.errors
+
+from results_database import results_database_pb2
+from session_core import paths
+from session_core.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    ServiceError,
+    UnavailableError,
+    from_os_error,
+)
+
+_logger = logging.getLogger(__name__)
+
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_SECONDS = 5
+SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+
+COLUMNS = (
+    "run_id",
+    "step_name",
+    "measurement_name",
+    "value",
+    "unit",
+    "low_limit",
+    "high_limit",
+    "passed",
+    "site",
+    "measured_at",
+    "session_id",
+)
+"""The columns a row is written with, in order (``row_id`` is assigned by the database)."""
+
+_TABLE_CONSTRAINTS = """
+    CHECK (run_id <> ''),
+    CHECK (measurement_name <> ''),
+    CHECK (site >= 0),
+    CHECK (low_limit IS NULL OR high_limit IS NULL OR low_limit <= high_limit),
+    UNIQUE (run_id, step_name, measurement_name, site)
+"""
+
+Connection = Any
+"""A DB-API connection (``sqlite3.Connection`` or ``psycopg.Connection``)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A validated resource name: which backend, its session key and how to show it."""
+
+    backend: Backend
+    key: str
+    display_name: str
+    target: str
+    """What the backend connects to: a path or a connection URL (with its password)."""
+
+
+class Backend(abc.ABC):
+    """What differs between the backends."""
+
+    kind: ClassVar[results_database_pb2.Backend.ValueType]
+    placeholder: ClassVar[str]
+    create_table: ClassVar[str]
+
+    @abc.abstractmethod
+    def resource(self, resource_name: str) -> Resource:
+        """Validate and normalise a resource name of this backend."""
+
+    @abc.abstractmethod
+    def connect(self, resource: Resource) -> Connection:
+        """Open an autocommit connection; raise ServiceError with the reason on failure."""
+
+    @abc.abstractmethod
+    def classify(self, error: Exception) -> ServiceError | None:
+        """The status a driver error maps to, or None for an unexpected one."""
+
+    @abc.abstractmethod
+    def connection_lost(self, error: Exception, connection: Connection) -> bool:
+        """Whether ``error`` means the connection is gone (the transaction with it)."""
+
+    def begin(self, connection: Connection) -> None:
+        """Start the session's transaction."""
+        connection.execute("BEGIN")
+
+
+def backend_for(resource_name: str) -> Backend:
+    """PostgreSQL for a ``postgresql://`` URL, SQLite for anything else."""
+    if resource_name.strip().lower().startswith(POSTGRESQL_SCHEMES):
+        return POSTGRESQL
+    return SQLITE
+
+
+def _integrity(message: str) -> ServiceError:
+    if "unique" in message.lower():
+        return AlreadyExistsError(
+            "a row with the same (run_id, step_name, measurement_name, site) is already "
+            f"recorded: {message}"
+        )
+    return InvalidArgumentError(f"the database refused the row: {message}")
+
+
+class SqliteBackend(Backend):
+    """An SQLite file: the embedded default, one file per results database."""
+
+    kind = results_database_pb2.BACKEND_SQLITE
+    placeholder = "?"
+    create_table = f"""CREATE TABLE IF NOT EXISTS results (
+    row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    step_name TEXT NOT NULL,
+    measurement_name TEXT NOT NULL,
+    value REAL NOT NULL,
+    unit TEXT NOT NULL,
+    low_limit REAL,
+    high_limit REAL,
+    passed INTEGER,
+    site INTEGER NOT NULL,
+    measured_at TEXT NOT NULL,
+    session_id TEXT NOT NULL,{_TABLE_CONSTRAINTS})"""
+
+    def resource(self, resource_name: str) -> Resource:
+        """An absolute path ending with .db, .sqlite or .sqlite3, normalised like log paths."""
+        path = paths.normalize_path(
+            resource_name, suffixes=SQLITE_SUFFIXES, kind="results database"
+        )
+        return Resource(self, paths.path_key(path), str(path), str(path))
+
+    def connect(self, resource: Resource) -> Connection:
+        """Open (or create) the file; WAL lets readers see committed rows while a run writes."""
+        path = Path(resource.target)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            if not path.parent.is_dir():
+                raise FailedPreconditionError(
+                    f"the directory '{path.parent}' does not exist"
+                ) from None
+        except OSError as error:
+            raise from_os_error(error, f"open '{path}'") from None
+        else:
+            if stat.S_ISDIR(mode):
+                raise InvalidArgumentError(f"'{path}' is a directory, not a database file")
+            if not stat.S_ISREG(mode):
+                raise InvalidArgumentError(f"'{path}' is not a regular file")
+            if not os.access(path, os.R_OK | os.W_OK):
+                raise PermissionDeniedError(f"cannot open '{path}' for writing: permission denied")
+        try:
+            connection = sqlite3.connect(
+                path,
+                timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,  # one session, many gRPC worker threads, one at a time
+            )
+        except sqlite3.Error as error:
+            raise self.classify(error) or FailedPreconditionError(
+                f"cannot open '{path}': {error}"
+            ) from None
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as error:
+            connection.close()
+            raise self.classify(error) or FailedPreconditionError(
+                f"cannot use '{path}': {error}"
+            ) from None
+        return connection
+
+    def classify(self, error: Exception) -> ServiceError | None:
+        """SQLite's errors: the message is all it gives (``sqlite_errorname`` on 3.11+)."""
+        message = str(error)
+        lowered = message.lower()
+        if isinstance(error, sqlite3.IntegrityError):
+            return _integrity(message)
+        if "not a database" in lowered or "malformed" in lowered:
+            return FailedPreconditionError(f"the file is not an SQLite database: {message}")
+        if "locked" in lowered or "busy" in lowered:
+            return UnavailableError(
+                f"the database file is locked by another writer ({message}); retry later"
+            )
+        if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
+            return PermissionDeniedError(f"cannot write the database file: {message}")
+        if "disk is full" in lowered or "disk full" in lowered:
+            return ResourceExhaustedError(f"cannot write the database file: {message}")
+        if "unable to open" in lowered:
+            return PermissionDeniedError(f"cannot open the database file: {message}")
+        if isinstance(error, sqlite3.OperationalError) and "no such column" in lowered:
+            return FailedPreconditionError(
+                f"the existing table `results` lacks a column this service writes: {message}"
+            )
+        return None
+
+    def connection_lost(self, error: Exception, connection: Connection) -> bool:
+        """A file connection is not lost; a failed statement leaves it usable."""
+        return False
+
+    def begin(self, connection: Connection) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock now, so a locked file fails the first row."""
+        connection.execute("BEGIN IMMEDIATE")
+
+
+class PostgresqlBackend(Backend):
+    """A PostgreSQL database: the shared results store of many stations."""
+
+    kind = results_database_pb2.BACKEND_POSTGRESQL
+    placeholder = "%s"
+    create_table = f"""CREATE TABLE IF NOT EXISTS results (
+    row_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    step_name TEXT NOT NULL,
+    measurement_name TEXT NOT NULL,
+    value DOUBLE PRECISION NOT NULL,
+    unit TEXT NOT NULL,
+    low_limit DOUBLE PRECISION,
+    high_limit DOUBLE PRECISION,
+    passed BOOLEAN,
+    site INTEGER NOT NULL,
+    measured_at TIMESTAMPTZ NOT NULL,
+    session_id TEXT NOT NULL,{_TABLE_CONSTRAINTS})"""
+
+    def resource(self, resource_name: str) -> Resource:
+        """A ``postgresql://`` URL; the key (and what is shown) leaves out the password."""
+        name = resource_name.strip()
+        try:
+            fields = psycopg.conninfo.conninfo_to_dict(name)
+        except psycopg.ProgrammingError as error:
+            raise InvalidArgumentError(f"malformed PostgreSQL URL: {error}") from None
+        port = str(fields.get("port") or "5432")
+        if not port.isdigit():
+            raise InvalidArgumentError(f"malformed PostgreSQL URL: port '{port}' is not a number")
+        host = str(fields.get("host") or "localhost")
+        user = str(fields.get("user") or "")
+        dbname = str(fields.get("dbname") or user)
+        if not dbname:
+            raise InvalidArgumentError(
+                "the PostgreSQL URL names no database: postgresql://user@host:port/dbname"
+            )
+        shown = f"postgresql://{user + '@' if user else ''}{host}:{port}/{dbname}"
+        return Resource(self, shown, shown, name)
+
+    def connect(self, resource: Resource) -> Connection:
+        """Connect within :data:`CONNECT_TIMEOUT_SECONDS`; say why when it fails."""
+        try:
+            return psycopg.connect(
+                resource.target,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                application_name="results_service",
+            )
+        except psycopg.OperationalError as error:
+            reason = _first_line(error)
+            lowered = reason.lower()
+            sqlstate = error.sqlstate or ""
+            if sqlstate.startswith("28") or "authentication" in lowered or "password" in lowered:
+                raise PermissionDeniedError(
+                    f"PostgreSQL refused the credentials for {resource.display_name}: {reason}"
+                ) from None
+            if sqlstate == "3D000" or ("database" in lowered and "does not exist" in lowered):
+                raise FailedPreconditionError(
+                    f"{resource.display_name}: {reason}; create the database first"
+                ) from None
+            raise UnavailableError(
+                f"cannot reach PostgreSQL at {resource.display_name}: {reason}"
+            ) from None
+        except psycopg.Error as error:
+            raise InvalidArgumentError(
+                f"cannot connect to {resource.display_name}: {_first_line(error)}"
+            ) from None
+
+    def classify(self, error: Exception) -> ServiceError | None:
+        """PostgreSQL's SQLSTATE classes say what went wrong."""
+        if not isinstance(error, psycopg.Error):
+            return None
+        message = _first_line(error)
+        if isinstance(error, psycopg.errors.UndefinedColumn):
+            return FailedPreconditionError(
+                f"the existing table `results` lacks a column this service writes: {message}"
+            )
+        if isinstance(error, psycopg.IntegrityError):
+            return _integrity(message)
+        if isinstance(error, psycopg.DataError):
+            return InvalidArgumentError(f"the database refused the row: {message}")
+        if isinstance(error, psycopg.errors.InsufficientPrivilege):
+            return PermissionDeniedError(f"PostgreSQL refused: {message}")
+        if isinstance(error, psycopg.errors.DiskFull):
+            return ResourceExhaustedError(f"PostgreSQL: {message}")
+        if isinstance(error, psycopg.OperationalError):
+            return UnavailableError(f"the connection to PostgreSQL failed: {message}")
+        return None
+
+    def connection_lost(self, error: Exception, connection: Connection) -> bool:
+        """Lost when the driver says the connection is closed or broken."""
+        return bool(connection.closed or connection.broken)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+SQLITE = SqliteBackend()
+POSTGRESQL = PostgresqlBackend()

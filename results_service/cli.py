@@ -1,0 +1,35 @@
+"""``python -m results_service`` / ``results-database-service``: run the Results Database Service."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from results_service.server import DEFAULT_HOST, DISPLAY_NAME, ResultsDatabaseServer
+from session_core import hosting
+from session_core.service_host import configure_logging, serve_until_stopped
+
+READY_PREFIX = hosting.ready_prefix(DISPLAY_NAME)
+
+
+@click.command()
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to bind.")
+@click.option("--port", default=0, show_default=True, help="Port to bind; 0 picks a free one.")
+@click.option(
+    "--no-discovery",
+    is_flag=True,
+    help="Do not register with the NI Discovery Service (clients must be given the address).",
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def main(host: str, port: int, no_discovery: bool, verbose: int) -> None:
+    """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
+    each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
+    """
+    configure_logging(verbose)
+    if sys.platform != "win32":
+        from local_ni_platform.activation import activate
+
+        activate()
+    server = ResultsDatabaseServer(host=host, port=port, register_with_discovery=not no_discovery)
+    serve_until_stopped(server, module="results_service")

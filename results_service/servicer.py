@@ -1,0 +1,183 @@
+"""The ResultsDatabase servicer: maps requests to the session core and the results store, and errors
+to gRPC status codes (``session_core.errors.reports_errors``). It holds no behaviour logic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from results_database import results_database_pb2 as pb
+from results_database import results_database_pb2_grpc
+from results_service.backends import backend_for
+from results_service.store import ResultsStore, Row, StoredRow
+from session_core.behaviors import InitializationBehavior
+from session_core.errors import InvalidArgumentError, reports_errors
+from session_core.registry import SessionRegistry
+
+_logger = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ResultsDatabase"].full_name
+
+
+def _row(message: pb.ResultRow) -> Row:
+    if message.HasField("measured_at"):
+        try:
+            measured_at = message.measured_at.ToDatetime(tzinfo=timezone.utc)
+        except ValueError as error:
+            raise InvalidArgumentError(f"measured_at out of range: {error}") from None
+    else:
+        measured_at = datetime.now(timezone.utc)
+    return Row(
+        run_id=message.run_id,
+        step_name=message.step_name,
+        measurement_name=message.measurement_name,
+        value=message.value,
+        unit=message.unit,
+        low_limit=message.low_limit if message.HasField("low_limit") else None,
+        high_limit=message.high_limit if message.HasField("high_limit") else None,
+        site=message.site,
+        measured_at=measured_at,
+    )
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def _stored(stored: StoredRow) -> pb.StoredResult:
+    row = stored.row
+    message = pb.StoredResult(
+        row_id=stored.row_id,
+        session_id=stored.session_id,
+        row=pb.ResultRow(
+            run_id=row.run_id,
+            step_name=row.step_name,
+            measurement_name=row.measurement_name,
+            value=row.value,
+            unit=row.unit,
+            low_limit=row.low_limit,
+            high_limit=row.high_limit,
+            site=row.site,
+            measured_at=_timestamp(row.measured_at),
+        ),
+    )
+    if stored.passed is not None:
+        message.passed = stored.passed
+    return message
+
+
+class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer):
+    """Serves one session (one connection, one transaction) per database to any number of clients."""
+
+    def __init__(self) -> None:
+        self.registry: SessionRegistry[ResultsStore] = SessionRegistry(
+            resource_kind="results database"
+        )
+
+    @reports_errors
+    def InitializeDatabase(  # noqa: N802 - gRPC method name
+        self, request: pb.InitializeDatabaseRequest, context: grpc.ServicerContext
+    ) -> pb.InitializeDatabaseResponse:
+        """Create or attach to the session of a database, as the behaviour says."""
+        behavior = InitializationBehavior.from_wire(request.session_initialization_behavior)
+        resource = backend_for(request.resource_name).resource(request.resource_name)
+        session, created = self.registry.initialize(
+            resource.key,
+            behavior,
+            lambda: ResultsStore.open(resource),
+            display_name=resource.display_name,
+        )
+        return pb.InitializeDatabaseResponse(
+            session_id=session.session_id,
+            new_session_initialized=created,
+            resource_name=session.resource.resource.display_name,
+            backend=session.resource.backend.kind,
+        )
+
+    @reports_errors
+    def RecordResult(  # noqa: N802 - gRPC method name
+        self, request: pb.RecordResultRequest, context: grpc.ServicerContext
+    ) -> pb.RecordResultResponse:
+        """Record one row in the session's transaction."""
+        row = _row(request.row)
+        with self.registry.use(request.session_id) as store:
+            (row_id,) = store.record([row], request.session_id)
+        return pb.RecordResultResponse(row_id=row_id)
+
+    @reports_errors
+    def RecordResults(  # noqa: N802 - gRPC method name
+        self, request: pb.RecordResultsRequest, context: grpc.ServicerContext
+    ) -> pb.RecordResultsResponse:
+        """Record many rows, all or none."""
+        rows = [_row(message) for message in request.rows]
+        with self.registry.use(request.session_id) as store:
+            ids = store.record(rows, request.session_id) if rows else []
+        return pb.RecordResultsResponse(rows_recorded=len(ids))
+
+    @reports_errors
+    def ReadResults(  # noqa: N802 - gRPC method name
+        self, request: pb.ReadResultsRequest, context: grpc.ServicerContext
+    ) -> pb.ReadResultsResponse:
+        """Read rows as the session's connection sees them."""
+        with self.registry.use(request.session_id) as store:
+            rows = store.read(
+                session_id=request.session_id,
+                run_id=request.run_id,
+                after_row_id=request.after_row_id,
+                max_rows=request.max_rows,
+            )
+        return pb.ReadResultsResponse(results=[_stored(row) for row in rows])
+
+    @reports_errors
+    def Commit(  # noqa: N802 - gRPC method name
+        self, request: pb.CommitRequest, context: grpc.ServicerContext
+    ) -> pb.CommitResponse:
+        """Commit the session's transaction."""
+        with self.registry.use(request.session_id) as store:
+            return pb.CommitResponse(rows_committed=store.commit())
+
+    @reports_errors
+    def Rollback(  # noqa: N802 - gRPC method name
+        self, request: pb.RollbackRequest, context: grpc.ServicerContext
+    ) -> pb.RollbackResponse:
+        """Roll the session's transaction back."""
+        with self.registry.use(request.session_id) as store:
+            return pb.RollbackResponse(rows_discarded=store.rollback())
+
+    @reports_errors
+    def CloseDatabase(  # noqa: N802 - gRPC method name
+        self, request: pb.CloseDatabaseRequest, context: grpc.ServicerContext
+    ) -> pb.CloseDatabaseResponse:
+        """Close the session: uncommitted rows are rolled back."""
+        session = self.registry.close(request.session_id)
+        return pb.CloseDatabaseResponse(rows_discarded=session.resource.rows_discarded_on_close)
+
+    @reports_errors
+    def ListSessions(  # noqa: N802 - gRPC method name
+        self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
+    ) -> pb.ListSessionsResponse:
+        """Describe every open session."""
+        return pb.ListSessionsResponse(sessions=list(self._describe_sessions()))
+
+    def close_all(self) -> None:
+        """Close every session (at shutdown): uncommitted rows are rolled back."""
+        self.registry.close_all()
+
+    def _describe_sessions(self) -> Iterable[pb.SessionDescription]:
+        for session in self.registry.sessions():
+            store = session.resource
+            yield pb.SessionDescription(
+                session_id=session.session_id,
+                resource_name=store.resource.display_name,
+                backend=store.backend.kind,
+                opened_at=_timestamp(session.opened_at),
+                rows_pending=store.rows_pending,
+                rows_committed=store.rows_committed,
+            )

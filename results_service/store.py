@@ -1,0 +1,281 @@
+"""The resource: one connection to a results database and the one transaction it carries.
+
+One code path for both backends (``backends.py`` holds what differs). The transaction begins with
+the first row recorded after opening, a commit or a rollback; each record call runs in a savepoint,
+so a refused row (or batch) leaves the rows before it in place. Closing rolls back what was not
+committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from results_service.backends import COLUMNS, Backend, Connection, Resource
+from session_core.errors import (
+    InternalError,
+    InvalidArgumentError,
+    ServiceError,
+    UnavailableError,
+)
+
+_logger = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 1000
+DEFAULT_MAX_ROWS = 1000
+MAX_ROWS_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Row:
+    """One result as the servicer hands it over (validated by :meth:`validate`)."""
+
+    run_id: str
+    step_name: str
+    measurement_name: str
+    value: float
+    unit: str
+    low_limit: float | None
+    high_limit: float | None
+    site: int
+    measured_at: datetime
+
+    def validate(self) -> None:
+        """Refuse what either database would refuse, with a message that says what to send."""
+        if not self.measurement_name:
+            raise InvalidArgumentError("measurement_name is empty; name what was measured")
+        for name in ("run_id", "step_name", "measurement_name", "unit"):
+            text: str = getattr(self, name)
+            if "\0" in text:
+                raise InvalidArgumentError(f"{name} contains a NUL character")
+            if len(text) > MAX_TEXT_LENGTH:
+                raise InvalidArgumentError(
+                    f"{name} has {len(text)} characters; at most {MAX_TEXT_LENGTH} are stored"
+                )
+        for name in ("value", "low_limit", "high_limit"):
+            number: float | None = getattr(self, name)
+            if number is not None and not math.isfinite(number):
+                raise InvalidArgumentError(f"{name} is {number}; send a finite number")
+        if (
+            self.low_limit is not None
+            and self.high_limit is not None
+            and self.low_limit > self.high_limit
+        ):
+            raise InvalidArgumentError(
+                f"low_limit {self.low_limit} is greater than high_limit {self.high_limit}"
+            )
+        if self.site < 0:
+            raise InvalidArgumentError(f"site is {self.site}; sites are numbered from 0")
+
+    @property
+    def passed(self) -> bool | None:
+        """Within the limits given; None when there are none."""
+        if self.low_limit is None and self.high_limit is None:
+            return None
+        low_ok = self.low_limit is None or self.value >= self.low_limit
+        high_ok = self.high_limit is None or self.value <= self.high_limit
+        return low_ok and high_ok
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A row read back, with its id, the session that recorded it and its verdict."""
+
+    row_id: int
+    row: Row
+    session_id: str
+    passed: bool | None
+
+
+class ResultsStore:
+    """One connection, one transaction; used by one call at a time (the session's lock)."""
+
+    def __init__(self, resource: Resource, connection: Connection) -> None:
+        self.resource = resource
+        self._backend: Backend = resource.backend
+        self._connection = connection
+        self._in_transaction = False
+        self._lost_reason = ""
+        self.rows_pending = 0
+        self.rows_committed = 0
+        self.rows_discarded_on_close = 0
+        placeholders = ", ".join([self._backend.placeholder] * len(COLUMNS))
+        self._insert = (
+            f"INSERT INTO results ({', '.join(COLUMNS)}) VALUES ({placeholders}) RETURNING row_id"
+        )
+
+    @classmethod
+    def open(cls, resource: Resource) -> ResultsStore:
+        """Connect, create the table when missing, and check it has every column written."""
+        connection = resource.backend.connect(resource)
+        store = cls(resource, connection)
+        try:
+            store._run(lambda: connection.execute(resource.backend.create_table))
+            store._run(
+                lambda: connection.execute(
+                    f"SELECT row_id, {', '.join(COLUMNS)} FROM results WHERE 1 = 0"
+                ).fetchall()
+            )
+        except BaseException:
+            store._close_connection()
+            raise
+        return store
+
+    @property
+    def backend(self) -> Backend:
+        """The backend of this store."""
+        return self._backend
+
+    def record(self, rows: Sequence[Row], session_id: str) -> list[int]:
+        """Insert ``rows`` in the transaction, all or none; return their row ids."""
+        for index, row in enumerate(rows):
+            try:
+                row.validate()
+            except InvalidArgumentError as error:
+                if len(rows) > 1:
+                    error.message = f"rows[{index}]: {error.message}"
+                raise
+        self._require_connection()
+        if not self._in_transaction:
+            self._run(lambda: self._backend.begin(self._connection))
+            self._in_transaction = True
+        ids: list[int] = []
+        self._run(lambda: self._connection.execute("SAVEPOINT record_rows"))
+        try:
+            for index, row in enumerate(rows):
+                try:
+                    ids.append(self._insert_one(row, session_id))
+                except ServiceError as error:
+                    if len(rows) > 1:
+                        error.message = f"rows[{index}]: {error.message}"
+                    raise
+        except BaseException:
+            if not self._lost_reason:
+                self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))
+            raise
+        self._run(lambda: self._connection.execute("RELEASE SAVEPOINT record_rows"))
+        self.rows_pending += len(ids)
+        return ids
+
+    def read(
+        self, *, session_id: str, run_id: str, after_row_id: int, max_rows: int
+    ) -> list[StoredRow]:
+        """Rows as this connection sees them: its own uncommitted rows and all committed ones."""
+        self._require_connection()
+        limit = min(max_rows or DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT)
+        where, value = ("run_id", run_id) if run_id else ("session_id", session_id)
+        mark = self._backend.placeholder
+        query = (
+            f"SELECT row_id, {', '.join(COLUMNS)} FROM results "
+            f"WHERE {where} = {mark} AND row_id > {mark} ORDER BY row_id LIMIT {limit}"
+        )
+        records = self._run(
+            lambda: self._connection.execute(query, (value, after_row_id)).fetchall()
+        )
+        return [_stored(record) for record in records]
+
+    def commit(self) -> int:
+        """Commit the transaction; return how many rows it made visible."""
+        self._require_connection()
+        committed = self.rows_pending
+        if self._in_transaction:
+            self._run(lambda: self._connection.execute("COMMIT"))
+            self._in_transaction = False
+        self.rows_pending = 0
+        self.rows_committed += committed
+        return committed
+
+    def rollback(self) -> int:
+        """Roll the transaction back; return how many rows it discarded."""
+        discarded = self.rows_pending
+        if self._lost_reason:
+            self.rows_pending = 0
+            return discarded
+        if self._in_transaction:
+            self._run(lambda: self._connection.execute("ROLLBACK"))
+            self._in_transaction = False
+        self.rows_pending = 0
+        return discarded
+
+    def close(self) -> None:
+        """Roll back what was not committed and close the connection (never raises)."""
+        try:
+            discarded = self.rows_discarded_on_close = self.rollback()
+            if discarded:
+                _logger.warning(
+                    "Rolled back %d uncommitted rows of %s on close.",
+                    discarded,
+                    self.resource.display_name,
+                )
+        except ServiceError as error:
+            _logger.warning("Rollback on close of %s failed: %s", self.resource.display_name, error)
+        finally:
+            self._close_connection()
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _insert_one(self, row: Row, session_id: str) -> int:
+        passed = row.passed
+        values = (
+            row.run_id or session_id,
+            row.step_name,
+            row.measurement_name,
+            row.value,
+            row.unit,
+            row.low_limit,
+            row.high_limit,
+            passed if passed is None or self._backend.placeholder == "%s" else int(passed),
+            row.site,
+            row.measured_at if self._backend.placeholder == "%s" else row.measured_at.isoformat(),
+            session_id,
+        )
+        record = self._run(lambda: self._connection.execute(self._insert, values).fetchone())
+        return int(record[0])
+
+    def _run(self, action: Any) -> Any:
+        """Run a driver call; turn its errors into statuses and notice a lost connection."""
+        try:
+            return action()
+        except Exception as error:
+            if isinstance(error, ServiceError):
+                raise
+            if self._backend.connection_lost(error, self._connection):
+                lost = self.rows_pending
+                self._lost_reason = str(error).strip().splitlines()[0] if str(error) else "lost"
+                self._in_transaction = False
+                self.rows_pending = 0
+                raise UnavailableError(
+                    f"the connection to {self.resource.display_name} was lost "
+                    f"({self._lost_reason}); the {lost} rows not yet committed are gone, "
+                    "committed rows are kept; close this session and open a new one"
+                ) from None
+            classified = self._backend.classify(error)
+            if classified is not None:
+                raise classified from None
+            raise InternalError(f"{type(error).__name__}: {error}") from None
+
+    def _require_connection(self) -> None:
+        if self._lost_reason:
+            raise UnavailableError(
+                f"the connection to {self.resource.display_name} was lost "
+                f"({self._lost_reason}); close this session and open a new one"
+            )
+
+    def _close_connection(self) -> None:
+        try:
+            self._connection.close()
+        except Exception:
+            _logger.debug("Closing the connection failed.", exc_info=True)
+
+
+def _stored(record: Sequence[Any]) -> StoredRow:
+    (row_id, run_id, step, name, value, unit, low, high, passed, site, at, session_id) = record
+    measured_at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+    if measured_at.tzinfo is None:
+        measured_at = measured_at.replace(tzinfo=timezone.utc)
+    row = Row(run_id, step, name, value, unit, low, high, site, measured_at)
+    return StoredRow(int(row_id), row, session_id, None if passed is None else bool(passed))

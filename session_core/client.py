@@ -1,0 +1,199 @@
+"""``SessionClient``: the client side every session service shares, used as a context manager.
+
+Entering the context initializes (creates or attaches to) the server session of one resource as
+NI's ``SessionInitializationBehavior`` says; leaving it closes the server session exactly when that
+behaviour says so (:func:`session_core.behaviors.closes_on_exit`), and always closes the client's
+own channel. A subclass names its service and sends its own initialize and close calls.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from types import TracebackType
+from typing import Any, ClassVar, Generic, TypeVar
+
+import grpc
+from ni.measurementlink.discovery.v1.client import DiscoveryClient
+from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
+from ni_grpc_extensions.channelpool import GrpcChannelPool
+
+from session_core.behaviors import InitializationBehavior, closes_on_exit, server_behavior
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+StubT = TypeVar("StubT")
+SelfT = TypeVar("SelfT", bound="SessionClient[Any]")
+
+
+class ServiceNotFoundError(RuntimeError):
+    """The service could not be located or reached through the NI Discovery Service."""
+
+
+class SessionClient(abc.ABC, Generic[StubT]):
+    """A client session of one resource on a session service."""
+
+    PROVIDED_INTERFACE: ClassVar[str]
+    SERVICE_CLASS: ClassVar[str]
+    SERVICE_DISPLAY_NAME: ClassVar[str]
+    SERVICE_MODULE: ClassVar[str]
+    """``python -m <module>`` starts the service (named in error messages)."""
+    NOT_FOUND_ERROR: ClassVar[type[ServiceNotFoundError]] = ServiceNotFoundError
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        initialization_behavior: SessionInitializationBehavior = SessionInitializationBehavior.AUTO,
+        address: str | None = None,
+        discovery_client: DiscoveryClient | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        """Describe the session; nothing is sent until the context is entered.
+
+        Args:
+            resource_name: The resource, as the service names it.
+            initialization_behavior: One of NI's five behaviours.
+            address: ``host:port`` of the service; when omitted it is resolved through the NI
+                Discovery Service on first use.
+            discovery_client: The discovery client to resolve with (default: a new one).
+            timeout: Deadline in seconds of each call.
+        """
+        self.resource_name = resource_name
+        self.initialization_behavior = SessionInitializationBehavior(initialization_behavior)
+        self._server_behavior = server_behavior(self.initialization_behavior)
+        self._address = address
+        self._discovery_client = discovery_client
+        self._timeout = timeout
+        self._channel: grpc.Channel | None = None
+        self._stub: StubT | None = None
+        self.session_id = ""
+        self.new_session_initialized = False
+        self._open = False
+
+    # -- what a subclass provides ------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _create_stub(self, channel: grpc.Channel) -> StubT:
+        """The service's stub on ``channel``."""
+
+    @abc.abstractmethod
+    def _initialize_session(
+        self, stub: StubT, behavior: InitializationBehavior
+    ) -> tuple[str, bool]:
+        """Send the initialize call; return the session id and whether the session is new."""
+
+    @abc.abstractmethod
+    def _close_session(self, stub: StubT) -> None:
+        """Send the close call for :attr:`session_id`."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self: SelfT) -> SelfT:
+        try:
+            self.initialize()
+        except BaseException:
+            self._close_channel()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        failed = exc is not None
+        try:
+            if self._open and closes_on_exit(
+                self.initialization_behavior, created=self.new_session_initialized, failed=failed
+            ):
+                try:
+                    self.close_session()
+                except grpc.RpcError:
+                    if not failed:
+                        raise
+                    _logger.warning(
+                        "Could not close session %s of %s while handling another error.",
+                        self.session_id,
+                        self.resource_name,
+                        exc_info=True,
+                    )
+            elif self._open:
+                _logger.debug("Leaving session %s open (detached).", self.session_id)
+        finally:
+            self._close_channel()
+
+    def initialize(self) -> None:
+        """Create or attach to the server session (once; entering the context calls this)."""
+        if self._open:
+            return
+        self.session_id, self.new_session_initialized = self._initialize_session(
+            self._get_stub(), self._server_behavior
+        )
+        self._open = True
+        _logger.debug(
+            "%s session %s of %s.",
+            "Created" if self.new_session_initialized else "Attached to",
+            self.session_id,
+            self.resource_name,
+        )
+
+    def close_session(self) -> None:
+        """Close the server session now, whatever the behaviour (other clients lose it too)."""
+        self._require_open()
+        self._close_session(self._get_stub())
+        self._open = False
+
+    @property
+    def is_open(self) -> bool:
+        """Whether this client holds an initialized, not yet closed session."""
+        return self._open
+
+    # -- connection ------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError(
+                f"the {self.SERVICE_DISPLAY_NAME} session is not open: use the client in a "
+                "`with` block (or call initialize()) first"
+            )
+
+    def _get_stub(self) -> StubT:
+        if self._stub is None:
+            self._channel = grpc.insecure_channel(
+                self._resolve_address(), options=[("grpc.enable_http_proxy", 0)]
+            )
+            self._stub = self._create_stub(self._channel)
+        return self._stub
+
+    def _resolve_address(self) -> str:
+        if self._address:
+            return self._address
+        try:
+            if self._discovery_client is not None:
+                location = self._discovery_client.resolve_service(
+                    provided_interface=self.PROVIDED_INTERFACE, service_class=self.SERVICE_CLASS
+                )
+            else:  # a one-off discovery client whose channel is closed right after
+                with GrpcChannelPool() as pool:
+                    location = DiscoveryClient(grpc_channel_pool=pool).resolve_service(
+                        provided_interface=self.PROVIDED_INTERFACE,
+                        service_class=self.SERVICE_CLASS,
+                    )
+        except grpc.RpcError as error:
+            raise self.NOT_FOUND_ERROR(
+                f"the {self.SERVICE_DISPLAY_NAME} ({self.PROVIDED_INTERFACE}, "
+                f"{self.SERVICE_CLASS}) could not be resolved through the NI Discovery Service: "
+                f"{error.code().name}: {(error.details() or '').rstrip('.')}. Start it with "
+                f"`python -m {self.SERVICE_MODULE}`."
+            ) from error
+        self._address = location.insecure_address
+        return self._address
+
+    def _close_channel(self) -> None:
+        channel, self._channel, self._stub = self._channel, None, None
+        if channel is not None:
+            channel.close()

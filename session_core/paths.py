@@ -1,0 +1,68 @@
+"""Resource names that are file paths: one normalisation for every service and client.
+
+Server side (:func:`normalize_path`, :func:`path_key`): paths are absolute, ``..`` collapsed,
+symlinks resolved and case folded on Windows, so two spellings of one file share one session. A
+relative path is refused: a server never resolves it against its own working directory.
+
+Client side (:func:`resolve_local_path`): ``~`` and environment variables are expanded and a
+relative path is resolved against the *client's* working directory before it is sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from session_core.errors import InvalidArgumentError
+
+
+def _one_of(suffixes: Sequence[str]) -> str:
+    return ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}" if len(suffixes) > 1 else suffixes[0]
+
+
+def normalize_path(resource_name: str, *, suffixes: Sequence[str], kind: str) -> Path:
+    """Turn a requested resource name into an absolute path whose name ends with ``suffixes``.
+
+    ``kind`` names the resource in messages ("log file", "results database").
+    """
+    if not resource_name.strip():
+        raise InvalidArgumentError(
+            f"resource_name is empty; send the absolute path of a {_one_of(suffixes)} file"
+        )
+    if "\0" in resource_name:
+        raise InvalidArgumentError("resource_name contains a NUL character")
+    requested = Path(resource_name)
+    if not requested.is_absolute():
+        raise InvalidArgumentError(
+            f"resource_name '{resource_name}' is not an absolute path; send an absolute path "
+            "(the server does not resolve relative paths against its own working directory; "
+            "the client library resolves them against the client's working directory)"
+        )
+    check_suffix(requested, resource_name, suffixes=suffixes, kind=kind)
+    try:
+        resolved = requested.resolve()
+    except (OSError, RuntimeError) as error:
+        raise InvalidArgumentError(f"cannot resolve '{resource_name}': {error}") from None
+    check_suffix(resolved, resource_name, suffixes=suffixes, kind=kind)
+    return resolved
+
+
+def check_suffix(path: Path, requested: str, *, suffixes: Sequence[str], kind: str) -> None:
+    """Refuse a file name that does not end with one of ``suffixes`` (any case)."""
+    if path.suffix.lower() not in suffixes:
+        raise InvalidArgumentError(
+            f"'{requested}' is not a {kind} this service writes: the file name must end with "
+            f"{', '.join(suffixes)} (any case), got '{path.name}'"
+        )
+
+
+def path_key(path: Path) -> str:
+    """The registry key of a normalised path: one key per file, whatever its spelling."""
+    return os.path.normcase(str(path))
+
+
+def resolve_local_path(resource_name: str | os.PathLike[str]) -> str:
+    """The absolute path a client sends: ``~`` and variables expanded, relative to this process."""
+    expanded = os.path.expandvars(os.path.expanduser(os.fspath(resource_name)))
+    return os.path.abspath(expanded) if expanded.strip() else expanded

@@ -1,0 +1,150 @@
+"""Host a session service: a gRPC server with health, reflection and discovery registration.
+
+Each service is a :class:`ServiceHost` given its servicer (``with Host(...) as server`` in a
+notebook or a test) and :func:`serve_until_stopped` from its command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+import click
+import grpc
+from grpc_health.v1 import health
+from ni.measurementlink.discovery.v1.client import DiscoveryClient
+
+from session_core import hosting
+from session_core.registration import DiscoveryRegistration, load_service_config
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+class SessionServicer(Protocol):
+    """What a host needs of a servicer: a way to close its sessions at shutdown."""
+
+    def close_all(self) -> None:
+        """Close every session (after in-flight calls finished)."""
+
+
+class ServiceHost:
+    """Runs one servicer on a loopback port until stopped."""
+
+    display_name = "Session service"
+    """Used in log messages and the ready line."""
+
+    def __init__(
+        self,
+        servicer: SessionServicer,
+        add_to_server: Callable[[grpc.Server], None],
+        *,
+        service_names: Sequence[str],
+        service_config_path: Path,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        register_with_discovery: bool = True,
+        discovery_client: DiscoveryClient | None = None,
+        max_workers: int = hosting.DEFAULT_MAX_WORKERS,
+    ) -> None:
+        self.host = host
+        self.servicer = servicer
+        self._requested_port = port
+        self._server: grpc.Server = hosting.create_server(max_workers=max_workers)
+        add_to_server(self._server)
+        self._health: health.HealthServicer = hosting.add_health_and_reflection(
+            self._server, service_names
+        )
+        self._registration = (
+            DiscoveryRegistration(
+                load_service_config(service_config_path),
+                discovery_client=discovery_client or DiscoveryClient(),
+            )
+            if register_with_discovery
+            else None
+        )
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        """``host:port`` once started."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def registered(self) -> bool:
+        """Whether the service registers with the Discovery Service."""
+        return self._registration is not None
+
+    def start(self) -> str:
+        """Bind, start serving, then register; on a registration failure, stop and re-raise."""
+        self.port = hosting.bind_insecure(self._server, self.host, self._requested_port)
+        self._server.start()
+        _logger.info("%s serving at %s.", self.display_name, self.address)
+        if self._registration is not None:
+            try:
+                self._registration.register(self.host, self.port)
+            except BaseException:
+                self._server.stop(grace=None).wait()
+                raise
+        return self.address
+
+    def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop accepting calls, let in-flight calls finish, close sessions, then unregister."""
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace=grace).wait()
+        self.servicer.close_all()
+        if self._registration is not None:
+            self._registration.unregister()
+        _logger.info("%s stopped.", self.display_name)
+
+    def __enter__(self) -> ServiceHost:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve_until_stopped(server: ServiceHost, *, module: str) -> None:
+    """Start ``server``, print its ready line, serve until Enter, Ctrl+C or SIGTERM, then stop.
+
+    Signals are caught from before start-up, so one sent during start-up still stops cleanly.
+    A start-up failure becomes a ClickException that says what to do.
+    """
+    with hosting.StopRequests() as stop_requests:
+        try:
+            address = server.start()
+        except Exception as error:
+            raise click.ClickException(
+                f"could not start: {error}. Is the NI Discovery Service running? On a machine "
+                "without NI software start the local one with `local-ni-platform`; or run with "
+                f"`python -m {module} --no-discovery --port N` and give clients the address."
+            ) from error
+        try:
+            registered = " (registered with the NI Discovery Service)" if server.registered else ""
+            hosting.announce_ready(
+                f"{hosting.ready_prefix(server.display_name)}{address}{registered}"
+            )
+            stop_requests.wait()
+        finally:
+            server.stop()
+
+
+def configure_logging(verbose: int) -> None:
+    """Log to stderr: warnings, ``-v`` info, ``-vv`` debug."""
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
