@@ -24,6 +24,7 @@ every session the measurement opened before the status is sent.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -31,7 +32,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import grpc
 from ni.measurementlink.sessionmanagement.v1.client import MultiSessionReservation
@@ -39,9 +40,16 @@ from ni.measurementlink.sessionmanagement.v1.client import MultiSessionReservati
 from logger_client import (
     JSON_LOGGER_INSTRUMENT_TYPE,
     JsonLoggerClient,
-    JsonLoggerServiceNotFoundError,
     JsonLoggerSessionConstructor,
 )
+from results_client import (
+    RESULTS_DATABASE_INSTRUMENT_TYPE,
+    ResultRow,
+    ResultsDatabaseClient,
+    ResultsDatabaseSessionConstructor,
+)
+from session_core.client import ServiceNotFoundError
+from session_core.constructor import SessionConstructor
 from session_core.hosting import StopRequests, announce_ready
 from session_core.process import ServiceProcess
 
@@ -187,7 +195,7 @@ def reserve(
     ends the RPC with the service's status code and a message naming the pins and the pin map.
     """
     context = measurement_service.context
-    pins = [str(pin) for pin in pin_names]
+    pins = [str(pin) for pin in pin_names if pin]  # an optional pin left empty is not reserved
     timeout = reservation_timeout(measurement_service)
     try:
         reservation = context.reserve_sessions(pins, timeout=timeout)
@@ -207,58 +215,120 @@ def reserve(
 
 
 @contextmanager
-def open_shared_log(
-    measurement_service: MeasurementService, reservation: MultiSessionReservation
-) -> Iterator[JsonLoggerClient]:
-    """Open (AUTO: attach or create) the logger session of the reserved logger pin.
+def open_shared_session(
+    measurement_service: MeasurementService,
+    reservation: MultiSessionReservation,
+    constructor: SessionConstructor[Any],
+    type_id: str,
+    *,
+    resource: str,
+    pin_parameter: str,
+) -> Iterator[Any]:
+    """Open (AUTO: attach or create) the session of the reserved pin of instrument type ``type_id``.
 
     Leaving the block detaches from a session someone else created (TestStand Setup) and closes
-    one this measurement created. A logger that cannot be reached or a log file the service
-    refuses ends the RPC with a message naming the file.
+    one this measurement created. A service that cannot be reached or a resource it refuses ends
+    the RPC with a message naming the ``resource`` ("log file", "results database").
     """
-    log_name = next(
-        (
-            info.resource_name
-            for info in reservation.session_info
-            if info.instrument_type_id == JSON_LOGGER_INSTRUMENT_TYPE
-        ),
-        "",
+    client_type = constructor.client_type
+    service = client_type.SERVICE_DISPLAY_NAME
+    name = next(
+        (i.resource_name for i in reservation.session_info if i.instrument_type_id == type_id), ""
     )
     with ExitStack() as stack:
         try:
-            session_info = stack.enter_context(
-                reservation.initialize_session(
-                    JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
-                )
-            )
-        except ValueError as error:  # the logger pin is not a JsonLoggerService pin
+            session_info = stack.enter_context(reservation.initialize_session(constructor, type_id))
+        except ValueError as error:  # the pin is not a pin of this instrument type
             fail(
                 measurement_service,
                 grpc.StatusCode.INVALID_ARGUMENT,
-                f"{error} Select a pin connected to the {JSON_LOGGER_INSTRUMENT_TYPE} instrument "
-                "(the log file) of the pin map for json_logger_pin.",
+                f"{error} Select a pin connected to the {type_id} instrument "
+                f"(the {resource}) of the pin map for {pin_parameter}.",
             )
-        except JsonLoggerServiceNotFoundError as error:
+        except ServiceNotFoundError as error:
             fail(
                 measurement_service,
                 grpc.StatusCode.FAILED_PRECONDITION,
-                f"Cannot log to {log_name!r}: {error}",
+                f"Cannot use the {resource} {name!r}: {error}",
             )
         except grpc.RpcError as error:
             if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 fail(
                     measurement_service,
                     grpc.StatusCode.UNAVAILABLE,
-                    f"Cannot reach the JSON Logger Service to open the log file {log_name!r}: "
-                    f"{error.details()}. Start it with `python -m logger_service`.",
+                    f"Cannot reach the {service} to open the {resource} {name!r}: "
+                    f"{error.details()}. Start it with `python -m {client_type.SERVICE_MODULE}`.",
                 )
             fail(
                 measurement_service,
                 error.code(),
-                f"The JSON Logger Service refused the log file {log_name!r} (the name of the "
-                f"{JSON_LOGGER_INSTRUMENT_TYPE} instrument in the pin map): {error.details()}",
+                f"The {service} refused the {resource} {name!r} (the name of the "
+                f"{type_id} instrument in the pin map): {error.details()}",
             )
         yield session_info.session
+
+
+@contextmanager
+def open_shared_log(
+    measurement_service: MeasurementService, reservation: MultiSessionReservation
+) -> Iterator[JsonLoggerClient]:
+    """Open (AUTO) the session of the reserved logger pin (see :func:`open_shared_session`)."""
+    with open_shared_session(
+        measurement_service,
+        reservation,
+        JsonLoggerSessionConstructor(),
+        JSON_LOGGER_INSTRUMENT_TYPE,
+        resource="log file",
+        pin_parameter="json_logger_pin",
+    ) as log:
+        yield log
+
+
+@contextmanager
+def open_results_database(
+    measurement_service: MeasurementService,
+    reservation: MultiSessionReservation,
+    results_database_pin: str,
+) -> Iterator[ResultsDatabaseClient | None]:
+    """Open (AUTO) the results database session of the reserved pin; None when no pin is given."""
+    if not results_database_pin:
+        yield None
+        return
+    with open_shared_session(
+        measurement_service,
+        reservation,
+        ResultsDatabaseSessionConstructor(),
+        RESULTS_DATABASE_INSTRUMENT_TYPE,
+        resource="results database",
+        pin_parameter="results_database_pin",
+    ) as database:
+        yield database
+
+
+def record_rows(
+    measurement_service: MeasurementService,
+    database: ResultsDatabaseClient | None,
+    rows: Sequence[ResultRow],
+) -> None:
+    """Record ``rows`` (named after the plug-in) in the shared transaction.
+
+    Under TestStand the session was opened by Setup, and Cleanup commits (or rolls back) the whole
+    run. Run on its own, the measurement created the session and owns its transaction, so it
+    commits here: closing without a commit would roll its rows back.
+    """
+    if database is None:
+        return
+    step = measurement_service.service_info.display_name
+    try:
+        database.record_results([dataclasses.replace(row, step_name=step) for row in rows])
+        if database.new_session_initialized:
+            database.commit()
+    except grpc.RpcError as error:
+        fail(
+            measurement_service,
+            error.code(),
+            f"Could not record the results in {database.resource_name!r}: {error.details()}",
+        )
 
 
 def log_record(

@@ -1,4 +1,4 @@
-r"""The pin map of the session-sharing examples: two NI instruments and one shared log file.
+r"""The pin map of the session-sharing examples: two NI instruments, a log file and a database.
 
 :data:`PIN_MAP_PATH` (``SessionSharing.pinmap``) declares:
 
@@ -6,6 +6,9 @@ r"""The pin map of the session-sharing examples: two NI instruments and one shar
 - ``DMM1``: NI-DMM; pin ``DMMPin``;
 - the log file as a custom instrument of type ``JsonLoggerService`` with one channel ``0``;
   system pin ``LoggerPin``;
+- the results database as a custom instrument of type ``ResultsDatabaseService`` (its name is an
+  SQLite file's path, ``~/session_sharing_results.db``, or a ``postgresql://`` URL); system pin
+  ``ResultsPin``;
 - one site, 0.
 
 **The log path rule.** The logger instrument's *name* is the log file's path. The Session
@@ -26,8 +29,9 @@ resolve against each client's working directory.
 any site list, so ``PinMapContext(sites=[0])`` (InstrumentStudio) and a TestStand Setup step that
 reserves every pin of every site both get the one logger session.
 
-:func:`render_pin_map` writes a copy of the committed pin map that names another log file (tests,
-the demo and notebooks use it to keep their logs in a scratch folder).
+:func:`render_pin_map` writes a copy of the committed pin map that names another log file and
+database (tests, the demo and notebooks use it to keep their files in a scratch folder). The
+database follows the log path rule too, with the suffixes ``.db``, ``.sqlite`` or ``.sqlite3``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from xml.dom import minidom
 
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, resolve_resource_name
+from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE
 
 PIN_MAP_PATH = Path(__file__).resolve().parent / "SessionSharing.pinmap"
 """The committed pin map."""
@@ -44,23 +49,27 @@ PIN_MAP_PATH = Path(__file__).resolve().parent / "SessionSharing.pinmap"
 DEFAULT_LOG_RESOURCE_NAME = "~/session_sharing_log.ndjson"
 """The logger instrument's name in the committed pin map."""
 
+DEFAULT_DATABASE_RESOURCE_NAME = "~/session_sharing_results.db"
+"""The results database instrument's name in the committed pin map."""
+
 DCPOWER_PIN = "DCPowerPin"
 DMM_PIN = "DMMPin"
 LOGGER_PIN = "LoggerPin"
+RESULTS_PIN = "ResultsPin"
 
 _BOM = b"\xef\xbb\xbf"
 _CONNECTION_ELEMENTS = ("Connection", "SystemConnection")
 
 
 class PinMapError(ValueError):
-    """The pin map does not declare exactly one JSON logger instrument."""
+    """The pin map does not declare exactly one instrument of a custom type it needs."""
 
 
 def log_resource_name(pin_map_path: str | os.PathLike[str] = PIN_MAP_PATH) -> str:
     """The logger instrument's name (the log path as written) in a pin map."""
     document = minidom.parse(os.fspath(pin_map_path))
     try:
-        return _logger_instrument(document, pin_map_path).getAttribute("name")
+        return _custom_instrument(document, pin_map_path).getAttribute("name")
     finally:
         document.unlink()
 
@@ -74,31 +83,39 @@ def render_pin_map(
     log_path: str | os.PathLike[str],
     destination: str | os.PathLike[str],
     *,
+    database: str | os.PathLike[str] | None = None,
     source: str | os.PathLike[str] = PIN_MAP_PATH,
 ) -> Path:
     """Write ``source`` (default: the committed pin map) to ``destination``, naming the logger
-    instrument ``log_path``; return the destination.
+    instrument ``log_path`` and the results database instrument ``database``; return the
+    destination.
 
-    The instrument's ``name`` and the ``instrument`` attribute of every connection that referred
-    to it are changed; nothing else. ``log_path`` is written as given (normally an absolute path;
-    ``~`` and environment variables are kept for the clients to expand).
+    ``database`` defaults to the log path with the suffix ``.db`` (``run.ndjson`` → ``run.db``),
+    so a scratch log gets a scratch database beside it; a source without a results database
+    instrument is left without one. The instruments' ``name`` and the ``instrument`` attribute of
+    every connection that referred to them are changed; nothing else. Names are written as given
+    (normally absolute; ``~`` and environment variables are kept for the clients to expand).
 
     Raises:
         PinMapError: ``source`` does not declare exactly one ``JsonLoggerService`` instrument.
-        ValueError: ``log_path`` is empty.
+        ValueError: ``log_path`` or ``database`` is empty.
     """
-    name = os.fspath(log_path)
-    if not name.strip():
+    names = {JSON_LOGGER_INSTRUMENT_TYPE: os.fspath(log_path)}
+    if not names[JSON_LOGGER_INSTRUMENT_TYPE].strip():
         raise ValueError("the log path must not be empty")
+    database_name = (
+        os.fspath(database) if database is not None else str(Path(log_path).with_suffix(".db"))
+    )
+    if not database_name.strip():
+        raise ValueError("the database name must not be empty")
     document = minidom.parse(os.fspath(source))
     try:
-        instrument = _logger_instrument(document, source)
-        old_name = instrument.getAttribute("name")
-        instrument.setAttribute("name", name)
-        for tag in _CONNECTION_ELEMENTS:
-            for connection in document.getElementsByTagName(tag):
-                if connection.getAttribute("instrument") == old_name:
-                    connection.setAttribute("instrument", name)
+        _custom_instrument(document, source)  # exactly one logger instrument
+        if _instruments(document, RESULTS_DATABASE_INSTRUMENT_TYPE):
+            _custom_instrument(document, source, RESULTS_DATABASE_INSTRUMENT_TYPE)
+            names[RESULTS_DATABASE_INSTRUMENT_TYPE] = database_name
+        for type_id, name in names.items():
+            _rename(document, _custom_instrument(document, source, type_id), name)
         # minidom writes the declaration and the root element on one line; NI's files do not.
         xml = document.toxml(encoding="utf-8").replace(b"?><", b"?>\n<", 1)
     finally:
@@ -108,15 +125,32 @@ def render_pin_map(
     return target
 
 
-def _logger_instrument(document: minidom.Document, path: str | os.PathLike[str]) -> minidom.Element:
-    instruments = [
+def _rename(document: minidom.Document, instrument: minidom.Element, name: str) -> None:
+    old_name = instrument.getAttribute("name")
+    instrument.setAttribute("name", name)
+    for tag in _CONNECTION_ELEMENTS:
+        for connection in document.getElementsByTagName(tag):
+            if connection.getAttribute("instrument") == old_name:
+                connection.setAttribute("instrument", name)
+
+
+def _instruments(document: minidom.Document, type_id: str) -> list[minidom.Element]:
+    return [
         element
         for element in document.getElementsByTagName("Instrument")
-        if element.getAttribute("instrumentTypeId") == JSON_LOGGER_INSTRUMENT_TYPE
+        if element.getAttribute("instrumentTypeId") == type_id
     ]
+
+
+def _custom_instrument(
+    document: minidom.Document,
+    path: str | os.PathLike[str],
+    type_id: str = JSON_LOGGER_INSTRUMENT_TYPE,
+) -> minidom.Element:
+    instruments = _instruments(document, type_id)
     if len(instruments) != 1:
         raise PinMapError(
             f"{os.fspath(path)} declares {len(instruments)} instruments of type "
-            f"{JSON_LOGGER_INSTRUMENT_TYPE!r}; exactly one is needed"
+            f"{type_id!r}; exactly one is needed"
         )
     return instruments[0]

@@ -1,5 +1,5 @@
 """The results database contract: ``results_database.proto`` and the stubs generated from it.
 
 The stubs are produced by ``python -m results_database.codegen`` and committed; never edit them by
-hand. Import them as ``from results_database import results_database_pb2, results_database_pb2_grpc``.
+hand. Import them as ``from results_database import results_database_pb2``.
 """

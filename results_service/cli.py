@@ -1,4 +1,4 @@
-"""``python -m results_service`` / ``results-database-service``: run the Results Database Service."""
+"""``python -m results_service`` / ``results-database-service``: run the service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The Results Database Service host: ``with ResultsDatabaseServer(...) as server`` in-process, or
-``python -m results_service`` (see ``cli.py``). Hosting is :class:`session_core.service_host.ServiceHost`.
+"""The Results Database Service host: ``with ResultsDatabaseServer(...) as server`` in-process,
+or ``python -m results_service`` (see ``cli.py``). Hosting is ``session_core.service_host``'s.
 """
 
 from __future__ import annotations

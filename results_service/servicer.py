@@ -74,7 +74,7 @@ def _stored(stored: StoredRow) -> pb.StoredResult:
 
 
 class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer):
-    """Serves one session (one connection, one transaction) per database to any number of clients."""
+    """Serves one session (one connection, one transaction) per database to many clients."""
 
     def __init__(self) -> None:
         self.registry: SessionRegistry[ResultsStore] = SessionRegistry(

@@ -1,9 +1,13 @@
-"""Run the demo: start what is missing, run the TestStand sequence headlessly, report, stop."""
+"""Run the demo: start what is missing, run the TestStand sequence headlessly (passing, then with a
+failing step), report, stop.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import sqlite3
 import sys
 import tempfile
 import time
@@ -15,10 +19,11 @@ from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, Sessio
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client import read_records
+from results_database import results_database_pb2, results_database_pb2_grpc
 from session_sharing_demo.report import format_events, session_events
 from session_sharing_demo.services import PLUGINS, Services, start_services
 from teststand.runner import format_report, run_sequence
-from teststand.sequence import load_sequence
+from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
 
 _STARTED = time.monotonic()
 
@@ -36,6 +41,11 @@ def leftovers(services: Services) -> list[str]:
         stub = json_logger_pb2_grpc.JsonLoggerStub(channel)
         open_files = stub.ListSessions(json_logger_pb2.ListSessionsRequest()).sessions
     found += [f"open log-file session {s.session_id} ({s.resource_name})" for s in open_files]
+    if services.results is not None:
+        with grpc.insecure_channel(services.results.address) as channel:
+            results = results_database_pb2_grpc.ResultsDatabaseStub(channel)
+            databases = results.ListSessions(results_database_pb2.ListSessionsRequest()).sessions
+        found += [f"open database session {s.session_id} ({s.resource_name})" for s in databases]
     sessions = SessionManagementClient()
     with sessions.reserve_all_registered_sessions(timeout=0) as reservation:
         found += [f"registered session {info.session_name}" for info in reservation.session_info]
@@ -56,20 +66,68 @@ def leftovers(services: Services) -> list[str]:
     return found
 
 
-def run_demo(log_path: Path) -> bool:
-    """Start everything, run the sequence, print the results; return whether all is well."""
+DMM_STEP = "NI-DMM measurement with logger"
+RESULTS_SETUP_STEP = "Create results database sessions"
+
+
+def with_failing_dmm_step(sequence: SequenceDescription) -> SequenceDescription:
+    """The sequence with its DMM step failing (a pin the pin map lacks), after the DCPower step
+    has recorded its rows in the run's transaction.
+    """
+    main = tuple(
+        dataclasses.replace(step, configuration={**step.configuration, "nidmm_pin": "NoSuchPin"})
+        if isinstance(step, MeasurementStep) and step.name == DMM_STEP
+        else step
+        for step in sequence.main
+    )
+    return dataclasses.replace(sequence, main=main)
+
+
+def committed_rows(database_path: Path, run_id: str) -> list[tuple[str, ...]]:
+    """The committed rows of one run, read with a connection of our own, as any reader would."""
+    with contextlib.closing(sqlite3.connect(database_path)) as connection:
+        rows = connection.execute(
+            "SELECT session_id, step_name, measurement_name, value, unit, "
+            "CASE passed WHEN 1 THEN 'yes' WHEN 0 THEN 'no' END FROM results "
+            "WHERE run_id = ? ORDER BY row_id",
+            (run_id,),
+        ).fetchall()
+    return [tuple("" if v is None else str(v) for v in row) for row in rows]
+
+
+def format_rows(rows: list[tuple[str, ...]]) -> str:
+    """Rows as a text table."""
+    header = ("session id", "step", "measurement", "value", "unit", "passed")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  " + "  ".join(f"{c:<{w}}" for c, w in zip(r, widths, strict=True))
+        for r in [header, *rows]
+    )
+
+
+def run_demo(log_path: Path, database_path: Path) -> bool:
+    """Start everything, run the sequence twice (passing, then with a failing step), print the
+    results; return whether all is well.
+    """
     sequence = load_sequence()
+    problems: list[str] = []
     with contextlib.ExitStack() as stack:
-        progress("starting the NI platform, the JSON Logger Service and both plug-ins")
-        services = start_services(stack, log_path)
+        progress(
+            "starting the NI platform, the JSON Logger Service, the Results Database Service "
+            "and both plug-ins"
+        )
+        services = start_services(stack, log_path, database_path)
         progress(services.platform_description)
-        assert services.logger is not None
+        assert services.logger is not None and services.results is not None
         progress(f"JSON Logger Service at {services.logger.address}")
+        progress(f"Results Database Service at {services.results.address}")
         for name, process in services.plugins.items():
             progress(f"plug-in '{name}' at {process.address}")
-        progress(f"running the sequence '{sequence.name}' (Setup, Main, Cleanup)")
+
+        progress(f"run 1: the sequence '{sequence.name}' (Setup, Main, Cleanup)")
         report = run_sequence(sequence, services.pin_map_id)
         click.echo(format_report(report))
+        problems += [f"run 1: step '{r.name}' failed" for r in report.failed]
 
         records = read_records(log_path) if log_path.exists() else []
         click.echo(f"\nThe shared log {log_path}:")
@@ -78,11 +136,35 @@ def run_demo(log_path: Path) -> bool:
         click.echo("\nWho created, attached to and closed the file session:")
         plugin_names = {p.service_class: p.display_name for p in PLUGINS}
         click.echo(format_events(session_events(sequence, report, records, plugin_names)))
-
-        problems = [f"step '{r.name}' failed" for r in report.failed]
         session_ids = {str(r.get("session_id")) for r in records}
         if len(records) != len(PLUGINS) or len(session_ids) != 1:
             problems.append(f"expected {len(PLUGINS)} records through one session, got {records}")
+
+        [database_session] = report.result(RESULTS_SETUP_STEP).value or [""]
+        rows = committed_rows(database_path, database_session)
+        click.echo(
+            f"\nThe results database {database_path}: run 1's rows, committed by Cleanup "
+            f"(one transaction, session {database_session}):"
+        )
+        click.echo(format_rows(rows))
+        if len(rows) != 3 or {row[0] for row in rows} != {database_session}:
+            problems.append(f"expected 3 committed rows of session {database_session}, got {rows}")
+
+        progress("run 2: the same sequence with its NI-DMM step failing")
+        failing = run_sequence(with_failing_dmm_step(sequence), services.pin_map_id)
+        click.echo(format_report(failing))
+        [failed_session] = failing.result(RESULTS_SETUP_STEP).value or [""]
+        left = committed_rows(database_path, failed_session)
+        click.echo(
+            f"\nRun 2's NI-DCPower step recorded its rows in session {failed_session}; the NI-DMM "
+            f"step failed, so Cleanup rolled the transaction back. Rows of run 2 left in the "
+            f"database: {len(left)}. (The log keeps run 2's NI-DCPower record: a log is not "
+            "transactional.)"
+        )
+        if [r.name for r in failing.failed] != [DMM_STEP]:
+            problems.append(f"run 2: expected only '{DMM_STEP}' to fail, got {failing.failed}")
+        if left:
+            problems.append(f"run 2 failed but left rows in the database: {left}")
         problems += leftovers(services)
     progress("stopped everything the demo started")
     for problem in problems:
@@ -98,8 +180,15 @@ def run_demo(log_path: Path) -> bool:
     default=None,
     help="Log file to share (default: a new file in a temporary folder).",
 )
+@click.option(
+    "--database",
+    "database_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite results database to share (default: beside the log file, suffix .db).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show this process's logs.")
-def main(log_path: Path | None, verbose: bool) -> None:
+def main(log_path: Path | None, database_path: Path | None, verbose: bool) -> None:
     """Run the TestStand session-sharing sequence end to end on one machine."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
     with contextlib.ExitStack() as stack:
@@ -107,14 +196,16 @@ def main(log_path: Path | None, verbose: bool) -> None:
             log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-")))
             log_path = log_dir / "shared-session.ndjson"
         try:
-            succeeded = run_demo(log_path.resolve())
+            database = (database_path or log_path.with_suffix(".db")).resolve()
+            succeeded = run_demo(log_path.resolve(), database)
         except Exception as error:  # a program's last line of defence: say what went wrong
             raise click.ClickException(f"{type(error).__name__}: {error}") from error
     if not succeeded:
         raise click.ClickException("the demo found problems (listed above)")
     click.echo(
-        "Demo succeeded: one file session, created in Setup, shared by both steps, "
-        "closed in Cleanup."
+        "Demo succeeded: one file session and one database transaction, created in Setup, "
+        "shared by both steps, closed in Cleanup; the passing run's rows committed, the failing "
+        "run's rolled back."
     )
 
 

@@ -2,8 +2,8 @@
 
 On Windows with NI software, NI's own Discovery, Pin Map, Session Management and gRPC Device
 Server are used. Elsewhere a running local NI platform is reused, or one is started in this
-process. The JSON Logger Service and both measurement plug-ins run in their own processes,
-started side by side to keep start-up short.
+process. The JSON Logger Service, the Results Database Service and both measurement plug-ins run
+in their own processes, started side by side to keep start-up short.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class Services:
     """The in-process ``LocalPlatform`` when this process started it, else None."""
     pin_map_id: str = ""
     logger: ServiceProcess | None = None
+    results: ServiceProcess | None = None
     plugins: dict[str, ServiceProcess] = field(default_factory=dict)
 
 
@@ -55,37 +56,56 @@ def start_ni_platform(stack: contextlib.ExitStack) -> tuple[str, object | None]:
     return f"started the local NI platform (discovery at {platform.discovery_address})", platform
 
 
-def start_services(stack: contextlib.ExitStack, log_path: Path) -> Services:
-    """Start the platform, register a pin map whose log file is ``log_path``, start the rest."""
+def start_services(
+    stack: contextlib.ExitStack, log_path: Path, database_path: Path | None = None
+) -> Services:
+    """Start the platform, register a pin map whose log file is ``log_path`` (and whose results
+    database is ``database_path``, default: beside the log), start the rest.
+    """
     description, platform = start_ni_platform(stack)
     services = Services(description, platform)
-    services.pin_map_id = register_pin_map(stack, log_path)
-    services.logger, services.plugins = start_processes(stack, plugins=PLUGINS)
+    services.pin_map_id = register_pin_map(stack, log_path, database_path)
+    services.logger, services.results, services.plugins = start_processes(stack, plugins=PLUGINS)
     return services
 
 
-def register_pin_map(stack: contextlib.ExitStack, log_path: Path) -> str:
-    """Register the session-sharing pin map with its log file named ``log_path``."""
+def register_pin_map(
+    stack: contextlib.ExitStack, log_path: Path, database_path: Path | None = None
+) -> str:
+    """Register the session-sharing pin map naming ``log_path`` and ``database_path``."""
     pin_map_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pin-map-")))
-    pin_map = render_pin_map(log_path, pin_map_dir / "SessionSharing.pinmap")
+    pin_map = render_pin_map(
+        log_path, pin_map_dir / "SessionSharing.pinmap", database=database_path
+    )
     pin_map_id: str = PinMapClient().update_pin_map(pin_map)
     return pin_map_id
 
 
 def start_processes(
-    stack: contextlib.ExitStack, *, plugins: tuple[PluginInfo, ...] = PLUGINS
-) -> tuple[ServiceProcess, dict[str, ServiceProcess]]:
-    """Start the JSON Logger Service and ``plugins`` side by side; stop them with ``stack``."""
-    logger = ServiceProcess(
-        module="logger_service", ready_prefix=hosting.ready_prefix("JSON Logger Service")
-    )
-    processes = {"logger": logger, **{p.display_name: p.process() for p in plugins}}
+    stack: contextlib.ExitStack,
+    *,
+    plugins: tuple[PluginInfo, ...] = PLUGINS,
+    results_service: bool = True,
+) -> tuple[ServiceProcess, ServiceProcess | None, dict[str, ServiceProcess]]:
+    """Start the JSON Logger Service, the Results Database Service and ``plugins`` side by side;
+    stop them with ``stack``. Return the logger, the results service (None when not asked for) and
+    the plug-ins by display name.
+    """
+    services = {"logger": ("logger_service", "JSON Logger Service")}
+    if results_service:
+        services["results"] = ("results_service", "Results Database Service")
+    processes = {
+        key: ServiceProcess(module=module, ready_prefix=hosting.ready_prefix(display_name))
+        for key, (module, display_name) in services.items()
+    }
+    processes.update({p.display_name: p.process() for p in plugins})
     for process in processes.values():
         stack.callback(_stop_if_started, process)
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:
         list(pool.map(lambda process: process.start(), processes.values()))
     logger = processes.pop("logger")
-    return logger, processes
+    results = processes.pop("results", None)
+    return logger, results, processes
 
 
 def plugin(display_name: str) -> PluginInfo:

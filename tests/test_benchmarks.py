@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -81,3 +82,57 @@ def test_platform_benchmark_quick_run_prints_every_figure() -> None:
         )
         assert match, f"no figure for {label!r} in:\n{result.stdout}"
         assert number(match[1]) > 0, match[0]
+
+
+RESULTS_SCRIPT = PROJECT_ROOT / "benchmarks" / "results_throughput.py"
+RESULTS_RATES = [
+    f"{backend}, {side} {call}"
+    for backend in ("SQLite", "PostgreSQL")
+    for side, calls in (
+        ("raw", ("execute per row", "executemany (500)")),
+        ("service", ("record_result per call", "record_results (500)")),
+    )
+    for call in calls
+]
+RESULTS_RATIOS = [
+    f"{backend}, service/raw, {mode}"
+    for backend in ("SQLite", "PostgreSQL")
+    for mode in ("per row", "batched")
+]
+POSTGRES_UNAVAILABLE = "PostgreSQL unavailable, measuring SQLite only"
+
+
+def test_results_benchmark_quick_run_prints_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(RESULTS_SCRIPT), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout
+
+    # PostgreSQL is measured whenever its binaries are installed (always on CI); a developer
+    # machine without them gets the SQLite figures only.
+    sqlite_only = POSTGRES_UNAVAILABLE in output
+    assert not (sqlite_only and os.environ.get("CI")), output
+    backends = ("SQLite",) if sqlite_only else ("SQLite", "PostgreSQL")
+
+    for label in RESULTS_RATES + RESULTS_RATIOS:
+        if not label.startswith(backends):
+            assert label not in output, output
+            continue
+        unit = "" if "/" in label else " rows/s"
+        match = re.search(rf"^{re.escape(label)}\s*: {NUMBER}{unit}$", output, re.MULTILINE)
+        assert match, f"no figure for {label!r} in:\n{output}"
+        assert number(match[1]) > 0, match[0]
+
+    assert "Summary" in output
+    for backend in backends:
+        assert re.search(
+            rf"^Batched target 0\.5x raw \({backend}\): (met|NOT met) \({NUMBER}x\)$",
+            output,
+            re.MULTILINE,
+        ), output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,12 +28,25 @@ def test_demo_shares_one_session_and_leaves_nothing_running(tmp_path: Path) -> N
     assert "started the local NI platform" in result.stdout
     assert "Demo succeeded" in result.stdout
     records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    # Run 1 logs both steps; run 2 (its DMM step fails) logs the DCPower step only.
     assert [r["measurement_name"] for r in records] == [
         "NI-DCPower with Logger (Py)",
         "NI-DMM with Logger (Py)",
+        "NI-DCPower with Logger (Py)",
     ]
-    assert "Result: Passed (8 passed, 0 failed, 0 skipped)" in result.stdout
-    assert len({r["session_id"] for r in records}) == 1
+    assert "Result: Passed (10 passed, 0 failed, 0 skipped)" in result.stdout
+    assert "Result: Failed (9 passed, 1 failed, 0 skipped)" in result.stdout
+    assert records[0]["session_id"] == records[1]["session_id"] != records[2]["session_id"]
+    # Only run 1's rows are in the database, all recorded through one session (its run id).
+    with contextlib.closing(sqlite3.connect(log_path.with_suffix(".db"))) as connection:
+        rows = connection.execute("SELECT run_id, session_id, step_name FROM results").fetchall()
+    assert [step for _, _, step in rows] == [
+        "NI-DCPower with Logger (Py)",
+        "NI-DCPower with Logger (Py)",
+        "NI-DMM with Logger (Py)",
+    ]
+    assert len({(run, session) for run, session, _ in rows}) == 1
+    assert "Rows of run 2 left in the database: 0." in result.stdout
     assert "PROBLEM" not in result.stderr
     assert processes_with_env(env["NI_LOCAL_PLATFORM_DIR"]) == []
     assert not list((tmp_path / "platform").glob("DiscoveryService*.json"))

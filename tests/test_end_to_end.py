@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +33,16 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, Pa
 def device_sessions(services: Services) -> list[str]:
     parts = getattr(services.local_platform, "parts", [])
     return [name for p in parts if isinstance(p, DeviceServerPart) for name in p.repository.names()]
+
+
+def committed_rows(log_path: Path, run_id: str) -> list[tuple[str, str, float]]:
+    """The committed rows of one run, read with a connection of our own (as any reader would)."""
+    with sqlite3.connect(log_path.with_suffix(".db")) as connection:
+        return connection.execute(
+            "SELECT step_name, measurement_name, value FROM results WHERE run_id = ? "
+            "ORDER BY row_id",
+            (run_id,),
+        ).fetchall()
 
 
 def with_failing_dcpower_step(sequence: SequenceDescription) -> SequenceDescription:
@@ -61,6 +72,12 @@ def test_one_file_session_is_shared_from_setup_to_cleanup(rig: tuple[Services, P
     ]
     assert {r["session_id"] for r in records} == {setup_session_id}
     assert records[0]["measurement_outputs"]["voltage_measurements"] == "[5.0]"
+    [run_id] = report.result("Create results database sessions").value
+    assert committed_rows(log_path, run_id) == [
+        ("NI-DCPower with Logger (Py)", "DCPowerPin voltage", 5.0),
+        ("NI-DCPower with Logger (Py)", "DCPowerPin current", 0.0001),
+        ("NI-DMM with Logger (Py)", "DMMPin DC_VOLTS", 2.49995),
+    ]
     assert leftovers(services) == []
     assert device_sessions(services) == []
 
@@ -77,8 +94,11 @@ def test_a_failing_measurement_step_still_gets_a_full_cleanup(
     assert failed.status is StepStatus.FAILED and "NoSuchPin" in failed.message
     assert report.result("NI-DMM measurement with logger").status is StepStatus.PASSED
     cleanup = [r for r in report.results if r.group.value == "cleanup"]
-    assert [r.status for r in cleanup] == [StepStatus.PASSED] * 3
+    assert [r.status for r in cleanup] == [StepStatus.PASSED] * 4
     assert [r["measurement_name"] for r in read_records(log_path)] == ["NI-DMM with Logger (Py)"]
+    # The DMM step recorded a row, but the run failed: Cleanup rolled the transaction back.
+    [run_id] = report.result("Create results database sessions").value
+    assert committed_rows(log_path, run_id) == []
     assert leftovers(services) == []
     assert device_sessions(services) == []
 

@@ -133,4 +133,5 @@ def test_array_outputs_use_array_viewers() -> None:
     assert [pin.get("MultipleSelectionMode") for pin in pins] == [
         "[MultipleSelectionModes]List",
         None,
+        None,
     ]

@@ -81,7 +81,7 @@ class Rig:
     def assert_nothing_held(self, context: PinMapContext) -> None:
         """No reservation left (every pin reservable at once), no session left open."""
         with self.sessions.reserve_sessions(context, timeout=0) as reservation:
-            assert len(reservation.session_info) == 3  # DCPower1, DMM1 and the log file
+            assert len(reservation.session_info) == 4  # DCPower1, DMM1, the log file, the database
         assert self.device.repository.names() == []
         assert self.open_log_sessions() == []
 
@@ -366,6 +366,7 @@ def test_the_callers_deadline_ends_the_wait_for_the_outputs(rig: Rig, tmp_path: 
             [
                 ("nidcpower_pins", Field.TYPE_STRING, True, "niDCPower", ["DCPowerPin"]),
                 ("json_logger_pin", Field.TYPE_STRING, False, "JsonLoggerService", "LoggerPin"),
+                ("results_database_pin", Field.TYPE_STRING, False, "ResultsDatabaseService", ""),
                 ("voltage_level", Field.TYPE_DOUBLE, False, None, 6.0),
                 ("voltage_level_range", Field.TYPE_DOUBLE, False, None, 6.0),
                 ("current_limit", Field.TYPE_DOUBLE, False, None, 0.01),
@@ -385,6 +386,7 @@ def test_the_callers_deadline_ends_the_wait_for_the_outputs(rig: Rig, tmp_path: 
             [
                 ("nidmm_pin", Field.TYPE_STRING, False, "niDMM", "DMMPin"),
                 ("json_logger_pin", Field.TYPE_STRING, False, "JsonLoggerService", "LoggerPin"),
+                ("results_database_pin", Field.TYPE_STRING, False, "ResultsDatabaseService", ""),
                 ("measurement_type", Field.TYPE_ENUM, False, None, "DC_VOLTS"),
                 ("range", Field.TYPE_DOUBLE, False, None, 10.0),
                 ("resolution_digits", Field.TYPE_DOUBLE, False, None, 5.5),
@@ -451,28 +453,39 @@ def test_the_committed_pin_map_logs_to_the_home_folder() -> None:
     assert pinmap.log_file_path() == Path.home() / "session_sharing_log.ndjson"
 
 
-def test_render_pin_map_renames_the_logger_instrument_and_its_connection(tmp_path: Path) -> None:
+def test_render_pin_map_renames_the_custom_instruments_and_their_connections(
+    tmp_path: Path,
+) -> None:
     log_path = tmp_path / "a & b" / "run.ndjson"
+    database = log_path.with_suffix(".db")  # the default: beside the log
 
     rendered = render_pin_map(log_path, tmp_path / "copy.pinmap")
 
     text = rendered.read_text(encoding="utf-8-sig")
     root = ET.fromstring(text)
     ns = {"pm": "http://www.ni.com/TestStand/SemiconductorModule/PinMap.xsd"}
-    [instrument] = root.findall("pm:Instruments/pm:Instrument", ns)
-    [connection] = root.findall("pm:Connections/pm:SystemConnection", ns)
-    assert instrument.get("name") == str(log_path)
-    assert instrument.get("instrumentTypeId") == JSON_LOGGER_INSTRUMENT_TYPE
-    assert connection.get("instrument") == str(log_path)
-    assert connection.get("pin") == LOGGER_PIN
-    assert [pin.get("name") for pin in root.findall("pm:Pins/pm:SystemPin", ns)] == [LOGGER_PIN]
+    instruments = root.findall("pm:Instruments/pm:Instrument", ns)
+    connections = root.findall("pm:Connections/pm:SystemConnection", ns)
+    assert [(i.get("name"), i.get("instrumentTypeId")) for i in instruments] == [
+        (str(log_path), JSON_LOGGER_INSTRUMENT_TYPE),
+        (str(database), "ResultsDatabaseService"),
+    ]
+    assert [(c.get("pin"), c.get("instrument")) for c in connections] == [
+        (LOGGER_PIN, str(log_path)),
+        (pinmap.RESULTS_PIN, str(database)),
+    ]
+    assert [pin.get("name") for pin in root.findall("pm:Pins/pm:SystemPin", ns)] == [
+        LOGGER_PIN,
+        pinmap.RESULTS_PIN,
+    ]
     assert pinmap.log_resource_name(rendered) == str(log_path)
     # Everything else is the committed pin map, unchanged.
     committed = pinmap.PIN_MAP_PATH.read_text(encoding="utf-8-sig")
     assert committed.count(pinmap.DEFAULT_LOG_RESOURCE_NAME) == 2
+    assert committed.count(pinmap.DEFAULT_DATABASE_RESOURCE_NAME) == 2
     expected = committed.replace(
         pinmap.DEFAULT_LOG_RESOURCE_NAME, str(log_path).replace("&", "&amp;")
-    )
+    ).replace(pinmap.DEFAULT_DATABASE_RESOURCE_NAME, str(database).replace("&", "&amp;"))
     assert ET.canonicalize(text) == ET.canonicalize(expected)
 
 

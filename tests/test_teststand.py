@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,17 @@ from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
 from logger_service.process import start_logger_service
+from results_database import results_database_pb2 as results_pb
+from results_database.results_database_pb2_grpc import ResultsDatabaseStub
+from results_service.process import start_results_service
 from session_core.process import ServiceProcess
 from tests.plugins import echo_measurement
-from teststand import teststand_json_logger, teststand_nidcpower, teststand_nidmm
+from teststand import (
+    teststand_json_logger,
+    teststand_nidcpower,
+    teststand_nidmm,
+    teststand_results_database,
+)
 from teststand.__main__ import main as cli_main
 from teststand.runner import (
     ModuleNameCollisionError,
@@ -65,6 +74,7 @@ from teststand.session_lifecycle import (
     SessionsAlreadyRegisteredError,
     create_sessions,
     destroy_sessions,
+    results_database,
 )
 
 TESTSTAND_DIR = DEFAULT_SEQUENCE_PATH.parent
@@ -78,12 +88,16 @@ PIN_MAP = """\ufeff<?xml version="1.0" encoding="utf-8"?>
     </NIDCPowerInstrument>
     <NIDmmInstrument name="DMM1" />
     {loggers}
+    <Instrument name="{database}" instrumentTypeId="ResultsDatabaseService">
+      <Channel id="0" />
+    </Instrument>
   </Instruments>
   <Pins>
     <DUTPin name="DCPowerPin" />
     <DUTPin name="DCPowerPin2" />
     <DUTPin name="DMMPin" />
     {logger_pins}
+    <SystemPin name="ResultsPin" />
   </Pins>
   <Sites><Site siteNumber="0" /></Sites>
   <Connections>
@@ -91,6 +105,7 @@ PIN_MAP = """\ufeff<?xml version="1.0" encoding="utf-8"?>
     <Connection pin="DCPowerPin2" siteNumber="0" instrument="DCPower1" channel="2" />
     <Connection pin="DMMPin" siteNumber="0" instrument="DMM1" channel="0" />
     {logger_connections}
+    <SystemConnection pin="ResultsPin" instrument="{database}" channel="0" />
   </Connections>
 </PinMap>
 """
@@ -103,9 +118,12 @@ TWO_GROUPS = (
 class Station:
     """The running services and helpers to inspect them."""
 
-    def __init__(self, device: DeviceServerPart, logger: ServiceProcess) -> None:
+    def __init__(
+        self, device: DeviceServerPart, logger: ServiceProcess, results: ServiceProcess
+    ) -> None:
         self.device = device
         self.logger = logger
+        self.results = results
         self.sessions = SessionManagementClient()
 
     def register_pin_map(
@@ -117,6 +135,7 @@ class Station:
         path.write_text(
             PIN_MAP.format(
                 groups=groups,
+                database=directory / "results.db",
                 loggers="".join(
                     f'<Instrument name="{log}" instrumentTypeId="JsonLoggerService">'
                     '<Channel id="0" /></Instrument>'
@@ -141,6 +160,11 @@ class Station:
             listed = JsonLoggerStub(channel).ListSessions(pb.ListSessionsRequest())
         return sorted(session.resource_name for session in listed.sessions)
 
+    def results_sessions(self) -> list[str]:
+        with grpc.insecure_channel(self.results.address) as channel:
+            listed = ResultsDatabaseStub(channel).ListSessions(results_pb.ListSessionsRequest())
+        return sorted(session.resource_name for session in listed.sessions)
+
     def registered(self) -> list[str]:
         with self.sessions.reserve_all_registered_sessions(timeout=0) as reservation:
             return sorted(info.session_name for info in reservation.session_info)
@@ -157,6 +181,7 @@ class Station:
         assert self.registered() == []
         assert self.device_sessions() == []
         assert self.logger_sessions() == []
+        assert self.results_sessions() == []
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +195,12 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
             state_dir=state_dir, parts=[*pin_map_and_session_management_parts(), device]
         ):
             logger = start_logger_service()
+            results = start_results_service()
             try:
                 with echo_measurement.measurement_service.host_service():
-                    yield Station(device, logger)
+                    yield Station(device, logger, results)
             finally:
+                assert results.stop() == 0, results.stderr_tail
                 assert logger.stop() == 0, logger.stderr_tail
 
 
@@ -181,7 +208,7 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
 def clean_station(station: Station) -> Iterator[Station]:
     """The station; afterwards whatever a failed test left behind is cleaned up."""
     yield station
-    for kind in (NIDMM, NIDCPOWER, JSON_LOGGER):
+    for kind in (NIDMM, NIDCPOWER, results_database(commit=False), JSON_LOGGER):
         with contextlib.suppress(Exception):
             destroy_sessions(kind)
     station.device.repository.close_all()
@@ -428,6 +455,37 @@ def cleanup_two():
 def fail():
     _record("fail")
     raise RuntimeError("step failed on purpose")
+
+
+def record_first(sequence_context):
+    return _record_row(sequence_context, "first")
+
+
+def record_second(sequence_context):
+    return _record_row(sequence_context, "second")
+
+
+def _record_row(sequence_context, step_name):
+    """What a plug-in does: reserve the results pin, attach (AUTO), record one row."""
+    from ni.measurementlink.sessionmanagement.v1.client import (
+        PinMapContext,
+        SessionManagementClient,
+    )
+    from results_client import (
+        RESULTS_DATABASE_INSTRUMENT_TYPE,
+        ResultsDatabaseSessionConstructor,
+    )
+
+    context = PinMapContext(pin_map_id=read_pin_map_id(sequence_context), sites=[0])
+    with SessionManagementClient() as sessions:
+        with sessions.reserve_session(context, "ResultsPin", timeout=10.0) as reservation:
+            with reservation.initialize_session(
+                ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
+            ) as session_info:
+                database = session_info.session
+                assert not database.new_session_initialized  # Setup's session, attached
+                database.record_result("current", 0.001, unit="A", step_name=step_name)
+                return database.session_id
 '''
 
 
@@ -445,7 +503,7 @@ def calls(directory: Path) -> list[str]:
 
 def module_step(name: str, function: str, *, module: str = "runner_steps.py") -> dict[str, Any]:
     step: dict[str, Any] = {"name": name, "module": module, "function": function}
-    if function == "read_id":
+    if function in ("read_id", "record_first", "record_second"):
         step["sequence_context"] = True
     return step
 
@@ -569,9 +627,9 @@ def test_the_real_code_modules_in_a_run_whose_measurement_fails_leave_nothing_op
 
     report = run_sequence(load_sequence(path), pin_map_id)
 
-    assert [r.status for r in report.group(StepGroup.SETUP)] == [StepStatus.PASSED] * 3
+    assert [r.status for r in report.group(StepGroup.SETUP)] == [StepStatus.PASSED] * 4
     assert report.result("Echo negative").status is StepStatus.FAILED
-    assert [r.status for r in report.group(StepGroup.CLEANUP)] == [StepStatus.PASSED] * 3
+    assert [r.status for r in report.group(StepGroup.CLEANUP)] == [StepStatus.PASSED] * 4
     station.assert_clean()
 
 
@@ -583,6 +641,37 @@ def _as_json(step: ModuleStep | MeasurementStep) -> dict[str, Any]:
         "function": step.function,
         "sequence_context": step.sequence_context,
     }
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["passing run", "failing run"])
+def test_the_run_shares_one_database_transaction_committed_only_when_it_passed(
+    clean_station: Station, tmp_path: Path, fails: bool
+) -> None:
+    """Setup opens the transaction, two steps record into it, Cleanup commits or rolls back."""
+    station = clean_station
+    pin_map_id = station.register_pin_map(tmp_path)
+    write_steps(tmp_path)
+    shipped = load_sequence()
+    main = [module_step("Record 1", "record_first"), module_step("Record 2", "record_second")]
+    if fails:
+        main.insert(1, module_step("Fails", "fail"))
+    path = write_sequence(
+        tmp_path,
+        setup=[_as_json(step) for step in shipped.setup],
+        main=main,
+        cleanup=[_as_json(step) for step in shipped.cleanup],
+    )
+
+    report = run_sequence(load_sequence(path), pin_map_id)
+
+    [setup_id] = report.result("Create results database sessions").value
+    assert report.result("Record 1").value == report.result("Record 2").value == setup_id
+    with sqlite3.connect(tmp_path / "results.db") as connection:
+        rows = connection.execute("SELECT run_id, session_id FROM results").fetchall()
+    assert rows == ([] if fails else [(setup_id, setup_id)] * 2)
+    assert report.passed is not fails
+    assert report.result("Destroy results database sessions").status is StepStatus.PASSED
+    station.assert_clean()
 
 
 def test_two_code_modules_with_the_same_file_name_are_refused_before_anything_runs(
@@ -652,6 +741,7 @@ def test_the_shipped_sequence_describes_the_session_sharing_flow() -> None:
     assert sequence.pin_map == (TESTSTAND_DIR.parent / "pinmap" / "SessionSharing.pinmap")
     assert [step.function for step in sequence.setup if isinstance(step, ModuleStep)] == [
         "create_json_logger_sessions",
+        "create_results_database_sessions",
         "create_nidcpower_sessions",
         "create_nidmm_sessions",
     ]
@@ -670,6 +760,7 @@ def test_the_shipped_sequence_describes_the_session_sharing_flow() -> None:
     assert cleanup_modules == setup_modules[::-1]
     modules = {
         "teststand_json_logger.py": teststand_json_logger,
+        "teststand_results_database.py": teststand_results_database,
         "teststand_nidcpower.py": teststand_nidcpower,
         "teststand_nidmm.py": teststand_nidmm,
     }

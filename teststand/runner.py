@@ -218,6 +218,7 @@ def run_sequence(
                 result = StepResult(group, step.name, StepStatus.FAILED, message="interrupted")
             results.append(result)
             if result.status is StepStatus.FAILED and group is not StepGroup.CLEANUP:
+                runner.sequence_context.SequenceFailed = True
                 if interrupted is not None:
                     skip_reason = "the run was interrupted"
                 elif group is StepGroup.SETUP:

@@ -1,7 +1,8 @@
 """The part of TestStand's SequenceContext that the code modules use, and a stand-in for it.
 
-TestStand passes its SequenceContext COM object to a Python code module; the modules only read the
-pin map id that a pin map step stored in the execution's run-time variables. The headless runner
+TestStand passes its SequenceContext COM object to a Python code module; the modules read the pin
+map id that a pin map step stored in the execution's run-time variables, and (Cleanup of the
+results database) whether the sequence failed. The headless runner
 and the tests pass :class:`StandInSequenceContext` instead. The member names are TestStand's.
 """
 
@@ -44,6 +45,21 @@ class SequenceContext(Protocol):
     def Execution(self) -> Execution:  # noqa: N802
         """The running execution."""
         ...
+
+    @property
+    def SequenceFailed(self) -> bool:  # noqa: N802
+        """Whether a step of the sequence failed."""
+        ...
+
+    @property
+    def SequenceErrorOccurred(self) -> bool:  # noqa: N802
+        """Whether a step of the sequence raised a run-time error."""
+        ...
+
+
+def sequence_passed(sequence_context: SequenceContext) -> bool:
+    """Whether the sequence has neither failed nor raised an error so far."""
+    return not (sequence_context.SequenceFailed or sequence_context.SequenceErrorOccurred)
 
 
 class PinMapIdNotSetError(LookupError):
@@ -101,6 +117,8 @@ class StandInSequenceContext:
         """Hold ``pin_map_id`` as ``NI.MeasurementPlugIns.PinMapId`` (None: not set)."""
         values = {} if pin_map_id is None else {PIN_MAP_ID_VARIABLE: pin_map_id}
         self._execution = StandInExecution(StandInRunTimeVariables(values))
+        self.SequenceFailed = False
+        self.SequenceErrorOccurred = False
 
     @property
     def Execution(self) -> StandInExecution:  # noqa: N802

@@ -77,6 +77,12 @@ from logger_client import (
     JsonLoggerClient,
     JsonLoggerSessionConstructor,
 )
+from results_client import (
+    RESULTS_DATABASE_INSTRUMENT_TYPE,
+    ResultsDatabaseClient,
+    ResultsDatabaseSessionConstructor,
+)
+from session_core.client import SessionClient
 from teststand.sequence_context import SequenceContext, read_pin_map_id
 
 _logger = logging.getLogger(__name__)
@@ -381,23 +387,31 @@ NIDMM = InstrumentSessions(
 """The NI-DMM sessions of the pin map (one per instrument)."""
 
 
-# -- JSON logger ------------------------------------------------------------------------------
+# -- JSON logger and results database ------------------------------------------------------
 
 
 @contextlib.contextmanager
-def _json_logger_closer() -> Iterator[SessionCloser]:
-    """Close log-file sessions on the JSON Logger Service, resolved through one discovery client."""
+def _session_service_closer(
+    client_type: type[SessionClient[Any]],
+    before_close: Callable[[Any], None] | None = None,
+) -> Iterator[SessionCloser]:
+    """Close sessions of a session service, resolved through one discovery client.
+
+    ``before_close`` runs on the attached client first (the results database commits or rolls
+    back there); a session that is not open counts as closed.
+    """
     with GrpcChannelPool() as pool:
         discovery = DiscoveryClient(grpc_channel_pool=pool)
 
         def close(info: SessionInformation) -> bool:
             try:
-                with JsonLoggerClient(
+                with client_type(
                     info.resource_name,
                     initialization_behavior=Behavior.ATTACH_TO_SESSION_THEN_CLOSE,
                     discovery_client=discovery,
-                ):
-                    pass
+                ) as client:
+                    if before_close is not None:
+                        before_close(client)
             except grpc.RpcError as error:
                 if error.code() == grpc.StatusCode.NOT_FOUND:
                     return False
@@ -414,6 +428,35 @@ JSON_LOGGER = InstrumentSessions(
         JsonLoggerSessionConstructor(Behavior.INITIALIZE_SESSION_THEN_DETACH),
         JSON_LOGGER_INSTRUMENT_TYPE,
     ),
-    attach_then_close=_json_logger_closer,
+    attach_then_close=lambda: _session_service_closer(JsonLoggerClient),
 )
 """The log-file sessions of the pin map (one per logger instrument, i.e. per file)."""
+
+
+def results_database(*, commit: bool) -> InstrumentSessions:
+    """The results database sessions of the pin map (one per database).
+
+    Cleanup with ``commit=True`` (the run passed) commits each session's transaction before
+    closing it: every row of the run becomes visible together. With ``commit=False`` (a step
+    failed) it rolls back, so nothing of the run is left. A failed Setup's roll-back closes
+    without committing, which rolls back too.
+    """
+
+    def end_transaction(client: ResultsDatabaseClient) -> None:
+        count = client.commit() if commit else client.rollback()
+        _logger.info(
+            "%s %d row(s) of %s.",
+            "Committed" if commit else "Rolled back",
+            count,
+            client.resource_name,
+        )
+
+    return InstrumentSessions(
+        instrument_type_id=RESULTS_DATABASE_INSTRUMENT_TYPE,
+        display_name="results database",
+        initialize_then_detach=lambda reservation: reservation.initialize_sessions(
+            ResultsDatabaseSessionConstructor(Behavior.INITIALIZE_SESSION_THEN_DETACH),
+            RESULTS_DATABASE_INSTRUMENT_TYPE,
+        ),
+        attach_then_close=lambda: _session_service_closer(ResultsDatabaseClient, end_transaction),
+    )

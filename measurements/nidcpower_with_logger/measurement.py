@@ -30,10 +30,13 @@ from measurements._plugin_host import (
     WAIT_SLICE_SECONDS,
     fail,
     log_record,
+    open_results_database,
     open_shared_log,
+    record_rows,
     reserve,
 )
 from measurements.nidcpower_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
+from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultRow
 
 _logger = logging.getLogger(__name__)
 
@@ -72,6 +75,12 @@ class ChannelResult(NamedTuple):
     "LoggerPin",
     instrument_type=JSON_LOGGER_INSTRUMENT_TYPE,
 )
+@measurement_service.configuration(
+    "results_database_pin",
+    nims.DataType.IOResource,
+    "",
+    instrument_type=RESULTS_DATABASE_INSTRUMENT_TYPE,
+)
 @measurement_service.configuration("voltage_level", nims.DataType.Double, 6.0)
 @measurement_service.configuration("voltage_level_range", nims.DataType.Double, 6.0)
 @measurement_service.configuration("current_limit", nims.DataType.Double, 0.01)
@@ -85,6 +94,7 @@ class ChannelResult(NamedTuple):
 def measure(
     nidcpower_pins: Iterable[str],
     json_logger_pin: str,
+    results_database_pin: str,
     voltage_level: float,
     voltage_level_range: float,
     current_limit: float,
@@ -98,8 +108,9 @@ def measure(
     measurement_service.context.add_cancel_callback(cancelled.set)
 
     with (
-        reserve(measurement_service, [*pins, json_logger_pin]) as reservation,
+        reserve(measurement_service, [*pins, json_logger_pin, results_database_pin]) as reservation,
         open_shared_log(measurement_service, reservation) as log,
+        open_results_database(measurement_service, reservation, results_database_pin) as database,
     ):
         results = _source_and_measure(
             reservation,
@@ -142,6 +153,24 @@ def measure(
                     strict=True,
                 )
             ),
+        )
+        record_rows(
+            measurement_service,
+            database,
+            [
+                row
+                for result in results
+                for row in (
+                    ResultRow(f"{result.pin} voltage", result.voltage, unit="V", site=result.site),
+                    ResultRow(
+                        f"{result.pin} current",
+                        result.current,
+                        unit="A",
+                        high_limit=current_limit,
+                        site=result.site,
+                    ),
+                )
+            ],
         )
     _logger.info("Measured: %s", results)
     return outputs

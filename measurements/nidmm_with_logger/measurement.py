@@ -19,8 +19,16 @@ import ni_measurement_plugin_sdk_service as nims
 import nidmm
 
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
-from measurements._plugin_host import fail, log_record, open_shared_log, reserve
+from measurements._plugin_host import (
+    fail,
+    log_record,
+    open_results_database,
+    open_shared_log,
+    record_rows,
+    reserve,
+)
 from measurements.nidmm_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
+from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultRow
 
 _logger = logging.getLogger(__name__)
 
@@ -56,6 +64,10 @@ class Function(Enum):
         return nidmm.Function(self.value or Function.DC_VOLTS.value)
 
 
+_UNITS = {"VOLTS": "V", "CURRENT": "A", "OHMS": "Ohm", "FREQ": "Hz", "PERIOD": "s"}
+"""Units of a reading, by a word in the NI-DMM function's name."""
+
+
 @measurement_service.register_measurement
 @measurement_service.configuration(
     "nidmm_pin",
@@ -70,6 +82,12 @@ class Function(Enum):
     instrument_type=JSON_LOGGER_INSTRUMENT_TYPE,
 )
 @measurement_service.configuration(
+    "results_database_pin",
+    nims.DataType.IOResource,
+    "",
+    instrument_type=RESULTS_DATABASE_INSTRUMENT_TYPE,
+)
+@measurement_service.configuration(
     "measurement_type", nims.DataType.Enum, Function.DC_VOLTS, enum_type=Function
 )
 @measurement_service.configuration("range", nims.DataType.Double, 10.0)
@@ -80,6 +98,7 @@ class Function(Enum):
 def measure(
     nidmm_pin: str,
     json_logger_pin: str,
+    results_database_pin: str,
     measurement_type: Function,
     measurement_range: float,
     resolution_digits: float,
@@ -94,8 +113,11 @@ def measure(
         resolution_digits,
     )
     with (
-        reserve(measurement_service, [nidmm_pin, json_logger_pin]) as reservation,
+        reserve(
+            measurement_service, [nidmm_pin, json_logger_pin, results_database_pin]
+        ) as reservation,
         open_shared_log(measurement_service, reservation) as log,
+        open_results_database(measurement_service, reservation, results_database_pin) as database,
     ):
         with ExitStack() as stack:
             try:
@@ -130,6 +152,13 @@ def measure(
                 "absolute_resolution": absolute_resolution,
             },
         )
+        if not signal_out_of_range:
+            unit = next((u for key, u in _UNITS.items() if key in function.name), "")
+            record_rows(
+                measurement_service,
+                database,
+                [ResultRow(f"{nidmm_pin} {function.name}", measured_value, unit=unit)],
+            )
     _logger.info(
         "Measured: value=%g out_of_range=%s resolution=%g",
         measured_value,

@@ -36,6 +36,7 @@ class Course:
         """The in-process local platform, when this notebook started one."""
         self.pin_map_id = ""
         self.logger: ServiceProcess | None = None
+        self.results: ServiceProcess | None = None
         self.plugins: dict[str, ServiceProcess] = {}
         handler = _log_to_file(self.work_dir / "course.log")
         self._stack.callback(_stop_logging_to, handler)
@@ -54,12 +55,12 @@ class Course:
 
     def start_logger(self) -> ServiceProcess:
         """Start the JSON Logger Service in its own process (registered with discovery)."""
-        self.logger, _ = start_processes(self._stack, plugins=())
+        self.logger, _, _ = start_processes(self._stack, plugins=(), results_service=False)
         return self.logger
 
     def start_logger_and_plugins(self) -> dict[str, ServiceProcess]:
         """Start the logger and both measurement plug-ins, each in its own process."""
-        self.logger, self.plugins = start_processes(self._stack, plugins=PLUGINS)
+        self.logger, self.results, self.plugins = start_processes(self._stack, plugins=PLUGINS)
         return self.plugins
 
     def register_pin_map(self) -> str:
