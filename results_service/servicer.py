@@ -108,8 +108,8 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
         """Record one row in the session's transaction."""
         row = _row(request.row)
         with self.registry.use(request.session_id) as store:
-            (row_id,) = store.record([row], request.session_id)
-        return pb.RecordResultResponse(row_id=row_id)
+            row_id = store.record([row], request.session_id)
+        return pb.RecordResultResponse(row_id=row_id or 0)
 
     @reports_errors
     def RecordResults(  # noqa: N802 - gRPC method name
@@ -118,8 +118,9 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
         """Record many rows, all or none."""
         rows = [_row(message) for message in request.rows]
         with self.registry.use(request.session_id) as store:
-            ids = store.record(rows, request.session_id) if rows else []
-        return pb.RecordResultsResponse(rows_recorded=len(ids))
+            if rows:
+                store.record(rows, request.session_id)
+        return pb.RecordResultsResponse(rows_recorded=len(rows))
 
     @reports_errors
     def ReadResults(  # noqa: N802 - gRPC method name

@@ -104,9 +104,8 @@ class ResultsStore:
         self.rows_committed = 0
         self.rows_discarded_on_close = 0
         placeholders = ", ".join([self._backend.placeholder] * len(COLUMNS))
-        self._insert = (
-            f"INSERT INTO results ({', '.join(COLUMNS)}) VALUES ({placeholders}) RETURNING row_id"
-        )
+        self._insert_many = f"INSERT INTO results ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+        self._insert = f"{self._insert_many} RETURNING row_id"
 
     @classmethod
     def open(cls, resource: Resource) -> ResultsStore:
@@ -130,8 +129,13 @@ class ResultsStore:
         """The backend of this store."""
         return self._backend
 
-    def record(self, rows: Sequence[Row], session_id: str) -> list[int]:
-        """Insert ``rows`` in the transaction, all or none; return their row ids."""
+    def record(self, rows: Sequence[Row], session_id: str) -> int | None:
+        """Insert ``rows`` in the transaction, all or none; return the row id of a single row.
+
+        A batch goes in one ``executemany`` (no ids: one round trip on PostgreSQL's pipeline);
+        when the database refuses it, the savepoint is rolled back and the rows are tried one by
+        one, only to name the refused row, then rolled back again.
+        """
         for index, row in enumerate(rows):
             try:
                 row.validate()
@@ -143,23 +147,46 @@ class ResultsStore:
         if not self._in_transaction:
             self._run(lambda: self._backend.begin(self._connection))
             self._in_transaction = True
-        ids: list[int] = []
+        values = [self._values(row, session_id) for row in rows]
         self._run(lambda: self._connection.execute("SAVEPOINT record_rows"))
+        row_id: int | None = None
         try:
-            for index, row in enumerate(rows):
-                try:
-                    ids.append(self._insert_one(row, session_id))
-                except ServiceError as error:
-                    if len(rows) > 1:
-                        error.message = f"rows[{index}]: {error.message}"
-                    raise
+            if len(values) == 1:
+                row_id = self._insert_row(values[0])
+            else:
+                self._insert_batch(values)
         except BaseException:
             if not self._lost_reason:
                 self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))
             raise
         self._run(lambda: self._connection.execute("RELEASE SAVEPOINT record_rows"))
-        self.rows_pending += len(ids)
-        return ids
+        self.rows_pending += len(values)
+        return row_id
+
+    def _insert_row(self, value: tuple[Any, ...]) -> int:
+        record = self._run(lambda: self._connection.execute(self._insert, value).fetchone())
+        return int(record[0])
+
+    def _insert_batch(self, values: Sequence[tuple[Any, ...]]) -> None:
+        try:
+            self._run(lambda: self._connection.cursor().executemany(self._insert_many, values))
+        except ServiceError as error:
+            if self._lost_reason:
+                raise
+            raise self._name_refused_row(values, error) from None
+
+    def _name_refused_row(
+        self, values: Sequence[tuple[Any, ...]], error: ServiceError
+    ) -> ServiceError:
+        """Find which row of a refused batch the database refuses (the caller rolls back)."""
+        self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))
+        for index, value in enumerate(values):
+            try:
+                self._run(lambda value=value: self._connection.execute(self._insert_many, value))
+            except ServiceError as refused:
+                refused.message = f"rows[{index}]: {refused.message}"
+                return refused
+        return error
 
     def read(
         self, *, session_id: str, run_id: str, after_row_id: int, max_rows: int
@@ -218,9 +245,10 @@ class ResultsStore:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _insert_one(self, row: Row, session_id: str) -> int:
+    def _values(self, row: Row, session_id: str) -> tuple[Any, ...]:
+        native = self._backend.placeholder == "%s"  # PostgreSQL takes booleans and datetimes
         passed = row.passed
-        values = (
+        return (
             row.run_id or session_id,
             row.step_name,
             row.measurement_name,
@@ -228,13 +256,11 @@ class ResultsStore:
             row.unit,
             row.low_limit,
             row.high_limit,
-            passed if passed is None or self._backend.placeholder == "%s" else int(passed),
+            passed if passed is None or native else int(passed),
             row.site,
-            row.measured_at if self._backend.placeholder == "%s" else row.measured_at.isoformat(),
+            row.measured_at if native else row.measured_at.isoformat(),
             session_id,
         )
-        record = self._run(lambda: self._connection.execute(self._insert, values).fetchone())
-        return int(record[0])
 
     def _run(self, action: Any) -> Any:
         """Run a driver call; turn its errors into statuses and notice a lost connection."""

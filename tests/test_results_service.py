@@ -138,7 +138,12 @@ class Database:
                 connection.close()
         else:
             with psycopg.connect(self.url, autocommit=True) as pg_connection:
-                yield lambda sql: pg_connection.execute(sql).fetchall()
+
+                def query(sql: str) -> list[Any]:
+                    cursor = pg_connection.execute(sql)
+                    return cursor.fetchall() if cursor.description is not None else []
+
+                yield query
 
     def committed(self) -> list[str]:
         """The measurement names another connection sees, in row_id order."""
@@ -149,17 +154,17 @@ class Database:
 NAMES_SQL = "SELECT measurement_name FROM results ORDER BY row_id"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, stub: ResultsDatabaseStub
-) -> Iterator[Database]:
-    """An SQLite file in tmp_path, or a fresh database on the PostgreSQL server."""
-    if request.param == "sqlite":
-        path = tmp_path / "results.db"
+@contextlib.contextmanager
+def sqlite_database(tmp_path: Path, stub: ResultsDatabaseStub) -> Iterator[Database]:
+    path = tmp_path / "results.db"
+    try:
         yield Database("sqlite", str(path), str(path.resolve()), pb.BACKEND_SQLITE, path=path)
+    finally:
         close_all_sessions(stub)
-        return
-    server: PostgresServer = request.getfixturevalue("postgres")
+
+
+@contextlib.contextmanager
+def postgres_database(server: PostgresServer, stub: ResultsDatabaseStub) -> Iterator[Database]:
     name = create_postgres_database(server)
     try:
         yield Database(
@@ -174,6 +179,26 @@ def database(
     finally:
         close_all_sessions(stub)
         drop_postgres_database(server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, stub: ResultsDatabaseStub
+) -> Iterator[Database]:
+    """An SQLite file in tmp_path, or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        with sqlite_database(tmp_path, stub) as database:
+            yield database
+    else:
+        with postgres_database(request.getfixturevalue("postgres"), stub) as database:
+            yield database
+
+
+@pytest.fixture
+def pg_database(postgres: PostgresServer, stub: ResultsDatabaseStub) -> Iterator[Database]:
+    """A fresh database on the PostgreSQL server."""
+    with postgres_database(postgres, stub) as database:
+        yield database
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -1085,10 +1110,10 @@ def test_unreachable_postgres_is_unavailable_with_the_reason(stub: ResultsDataba
     assert listed(stub) == {}
 
 
-def test_wrong_password_is_permission_denied(stub: ResultsDatabaseStub, database: Database) -> None:
-    if database.server is None:
-        pytest.skip("PostgreSQL only")
-    wrong = database.server.url_for(database.name, password="not-the-password")
+def test_wrong_password_is_permission_denied(
+    stub: ResultsDatabaseStub, postgres: PostgresServer, pg_database: Database
+) -> None:
+    wrong = postgres.url_for(pg_database.name, password="not-the-password")
 
     details = expect_status(
         lambda: initialize(stub, wrong, INITIALIZE_NEW),
@@ -1098,7 +1123,7 @@ def test_wrong_password_is_permission_denied(stub: ResultsDatabaseStub, database
 
     assert "not-the-password" not in details
     assert listed(stub) == {}
-    assert initialize(stub, database.resource_name, INITIALIZE_NEW).new_session_initialized
+    assert initialize(stub, pg_database.resource_name, INITIALIZE_NEW).new_session_initialized
 
 
 def test_missing_postgres_database_is_failed_precondition(
@@ -1227,12 +1252,10 @@ def test_two_spellings_of_one_sqlite_file_share_one_session(
 
 
 def test_two_spellings_of_one_postgres_database_share_one_session(
-    stub: ResultsDatabaseStub, database: Database
+    stub: ResultsDatabaseStub, postgres: PostgresServer, pg_database: Database
 ) -> None:
-    if database.server is None:
-        pytest.skip("PostgreSQL only")
-    port, name = database.server.port, database.name
-    created = initialize(stub, database.resource_name, INITIALIZE_NEW)
+    port, name = postgres.port, pg_database.name
+    created = initialize(stub, pg_database.resource_name, INITIALIZE_NEW)
 
     for spelling in (
         f"postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/{name}",
@@ -1244,7 +1267,7 @@ def test_two_spellings_of_one_postgres_database_share_one_session(
             created.session_id,
             False,
         )
-        assert attached.resource_name == database.display_name
+        assert attached.resource_name == pg_database.display_name
 
 
 # -- ListSessions -----------------------------------------------------------------------------
@@ -1291,55 +1314,46 @@ LOST_CALLS: dict[str, Callable[[ResultsDatabaseStub, str], object]] = {
 
 @pytest.mark.parametrize("first_call", LOST_CALLS)
 def test_lost_postgres_connection_is_unavailable_and_the_session_can_be_closed(
-    stub: ResultsDatabaseStub, postgres: PostgresServer, first_call: str
+    stub: ResultsDatabaseStub, postgres: PostgresServer, pg_database: Database, first_call: str
 ) -> None:
-    name = create_postgres_database(postgres)
-    url = postgres.url_for(name)
-    try:
-        session_id = initialize(stub, url, INITIALIZE_NEW).session_id
-        record(stub, session_id, "kept")
-        assert commit(stub, session_id) == 1
-        record(stub, session_id, "lost-1")
-        record(stub, session_id, "lost-2")
+    name, url = pg_database.name, pg_database.url
+    session_id = initialize(stub, url, INITIALIZE_NEW).session_id
+    record(stub, session_id, "kept")
+    assert commit(stub, session_id) == 1
+    record(stub, session_id, "lost-1")
+    record(stub, session_id, "lost-2")
 
-        with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as admin:
-            [(pid,)] = admin.execute(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE application_name = 'results_service' AND datname = %s",
-                (name,),
-            ).fetchall()
-            # the timeout makes it wait until the backend is gone
-            assert admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone() == (
-                True,
-            )
+    with psycopg.connect(postgres.url_for("postgres"), autocommit=True) as admin:
+        [(pid,)] = admin.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE application_name = 'results_service' AND datname = %s",
+            (name,),
+        ).fetchall()
+        # the timeout makes it wait until the backend is gone
+        assert admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone() == (True,)
 
-        expect_status(
-            lambda: LOST_CALLS[first_call](stub, session_id),
-            grpc.StatusCode.UNAVAILABLE,
-            "was lost",
-            "2 rows not yet committed are gone",
-        )
-        for call in LOST_CALLS.values():
-            expect_status(lambda call=call: call(stub, session_id), grpc.StatusCode.UNAVAILABLE)
-        assert session_id in listed(stub)
+    expect_status(
+        lambda: LOST_CALLS[first_call](stub, session_id),
+        grpc.StatusCode.UNAVAILABLE,
+        "was lost",
+        "2 rows not yet committed are gone",
+    )
+    for call in LOST_CALLS.values():
+        expect_status(lambda call=call: call(stub, session_id), grpc.StatusCode.UNAVAILABLE)
+    assert session_id in listed(stub)
 
-        with psycopg.connect(url, autocommit=True) as other:
-            assert other.execute(NAMES_SQL).fetchall() == [("kept",)]
+    assert pg_database.committed() == ["kept"]
 
-        close(stub, session_id)
-        assert session_id not in listed(stub)
+    close(stub, session_id)
+    assert session_id not in listed(stub)
 
-        # the service keeps serving, the database too
-        again = initialize(stub, url, INITIALIZE_NEW)
-        assert again.new_session_initialized
-        record(stub, again.session_id, "after")
-        assert commit(stub, again.session_id) == 1
-        close(stub, again.session_id)
-        with psycopg.connect(url, autocommit=True) as other:
-            assert other.execute(NAMES_SQL).fetchall() == [("kept",), ("after",)]
-    finally:
-        close_all_sessions(stub)
-        drop_postgres_database(postgres, name)
+    # the service keeps serving, the database too
+    again = initialize(stub, url, INITIALIZE_NEW)
+    assert again.new_session_initialized
+    record(stub, again.session_id, "after")
+    assert commit(stub, again.session_id) == 1
+    close(stub, again.session_id)
+    assert pg_database.committed() == ["kept", "after"]
 
 
 # -- stopping the service ---------------------------------------------------------------------
@@ -1377,10 +1391,10 @@ def test_stopping_the_service_rolls_back_uncommitted_rows_and_keeps_committed(
 
 
 def test_postgres_password_may_come_from_the_service_environment(
-    postgres: PostgresServer,
+    postgres: PostgresServer, pg_database: Database
 ) -> None:
-    name = create_postgres_database(postgres)
-    url = f"postgresql://{SUPERUSER}@127.0.0.1:{postgres.port}/{name}"  # no password in the URL
+    url = pg_database.display_name  # the URL without the password
+    assert PASSWORD not in url
     process = results_service_process(
         ["--no-discovery"], env={**os.environ, "PGPASSWORD": PASSWORD}
     )
@@ -1393,9 +1407,6 @@ def test_postgres_password_may_come_from_the_service_environment(
             record(own_stub, response.session_id, "from-env")
             assert commit(own_stub, response.session_id) == 1
             assert close(own_stub, response.session_id) == 0
-        assert process.stop() == 0, process.stderr_tail
-        with psycopg.connect(postgres.url_for(name), autocommit=True) as other:
-            assert other.execute(NAMES_SQL).fetchall() == [("from-env",)]
     finally:
-        process.stop()
-        drop_postgres_database(postgres, name)
+        assert process.stop() == 0, process.stderr_tail
+    assert pg_database.committed() == ["from-env"]
