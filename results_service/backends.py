@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import logging
 import os
+import re
 import sqlite3
 import stat
 from dataclasses import dataclass
@@ -247,10 +248,14 @@ class PostgresqlBackend(Backend):
         try:
             fields = psycopg.conninfo.conninfo_to_dict(name)
         except psycopg.ProgrammingError as error:
-            raise InvalidArgumentError(f"malformed PostgreSQL URL: {error}") from None
+            raise InvalidArgumentError(
+                f"malformed PostgreSQL URL: {_redact(str(error), name)}"
+            ) from None
         port = str(fields.get("port") or "5432")
-        if not port.isdigit():
-            raise InvalidArgumentError(f"malformed PostgreSQL URL: port '{port}' is not a number")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidArgumentError(
+                f"malformed PostgreSQL URL: port '{port}' is not a number from 1 to 65535"
+            )
         host = str(fields.get("host") or "localhost")
         user = str(fields.get("user") or "")
         dbname = str(fields.get("dbname") or user)
@@ -271,7 +276,7 @@ class PostgresqlBackend(Backend):
                 application_name="results_service",
             )
         except psycopg.OperationalError as error:
-            reason = _first_line(error)
+            reason = _redact(_first_line(error), resource.target)
             lowered = reason.lower()
             sqlstate = error.sqlstate or ""
             if sqlstate.startswith("28") or "authentication" in lowered or "password" in lowered:
@@ -287,7 +292,8 @@ class PostgresqlBackend(Backend):
             ) from None
         except psycopg.Error as error:
             raise InvalidArgumentError(
-                f"cannot connect to {resource.display_name}: {_first_line(error)}"
+                f"cannot connect to {resource.display_name}: "
+                f"{_redact(_first_line(error), resource.target)}"
             ) from None
 
     def classify(self, error: Exception) -> ServiceError | None:
@@ -314,6 +320,12 @@ class PostgresqlBackend(Backend):
     def connection_lost(self, error: Exception, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
+
+
+def _redact(text: str, url: str) -> str:
+    """``text`` without the password of ``url`` (driver messages may quote the whole URL)."""
+    match = re.match(r"^[A-Za-z]+://[^:/@]*:([^@]+)@", url)
+    return text.replace(match.group(1), "****") if match else text
 
 
 def _first_line(error: Exception) -> str:

@@ -116,10 +116,16 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
         self, request: pb.RecordResultsRequest, context: grpc.ServicerContext
     ) -> pb.RecordResultsResponse:
         """Record many rows, all or none."""
-        rows = [_row(message) for message in request.rows]
+        rows = []
+        for index, message in enumerate(request.rows):
+            try:
+                rows.append(_row(message))
+            except InvalidArgumentError as error:
+                error.message = f"rows[{index}]: {error.message}"
+                raise
         with self.registry.use(request.session_id) as store:
             if rows:
-                store.record(rows, request.session_id)
+                store.record(rows, request.session_id, batch=True)
         return pb.RecordResultsResponse(rows_recorded=len(rows))
 
     @reports_errors

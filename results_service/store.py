@@ -129,8 +129,10 @@ class ResultsStore:
         """The backend of this store."""
         return self._backend
 
-    def record(self, rows: Sequence[Row], session_id: str) -> int | None:
+    def record(self, rows: Sequence[Row], session_id: str, *, batch: bool = False) -> int | None:
         """Insert ``rows`` in the transaction, all or none; return the row id of a single row.
+
+        ``batch``: the rows came as a batch, so an error names the refused row (``rows[i]``).
 
         A batch goes in one ``executemany`` (no ids: one round trip on PostgreSQL's pipeline);
         when the database refuses it, the savepoint is rolled back and the rows are tried one by
@@ -140,7 +142,7 @@ class ResultsStore:
             try:
                 row.validate()
             except InvalidArgumentError as error:
-                if len(rows) > 1:
+                if batch:
                     error.message = f"rows[{index}]: {error.message}"
                 raise
         self._require_connection()
@@ -151,10 +153,11 @@ class ResultsStore:
         self._run(lambda: self._connection.execute("SAVEPOINT record_rows"))
         row_id: int | None = None
         try:
-            if len(values) == 1:
-                row_id = self._insert_row(values[0])
-            else:
+            if batch:
                 self._insert_batch(values)
+            else:
+                (value,) = values
+                row_id = self._insert_row(value)
         except BaseException:
             if not self._lost_reason:
                 self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))

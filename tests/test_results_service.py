@@ -6,6 +6,7 @@ and batches, reading back, every documented status code, a lost connection and s
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import signal
@@ -1236,7 +1237,7 @@ def test_two_spellings_of_one_sqlite_file_share_one_session(
         str(tmp_path / "alias.sqlite"),
     ):
         expect_status(
-            lambda spelling=spelling: initialize(stub, spelling, INITIALIZE_NEW),
+            functools.partial(initialize, stub, spelling, INITIALIZE_NEW),
             grpc.StatusCode.ALREADY_EXISTS,
         )
         attached = initialize(stub, spelling, UNSPECIFIED)
@@ -1339,7 +1340,7 @@ def test_lost_postgres_connection_is_unavailable_and_the_session_can_be_closed(
         "2 rows not yet committed are gone",
     )
     for call in LOST_CALLS.values():
-        expect_status(lambda call=call: call(stub, session_id), grpc.StatusCode.UNAVAILABLE)
+        expect_status(functools.partial(call, stub, session_id), grpc.StatusCode.UNAVAILABLE)
     assert session_id in listed(stub)
 
     assert pg_database.committed() == ["kept"]
