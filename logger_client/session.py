@@ -22,12 +22,10 @@ from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from ni.measurementlink.discovery.v1.client import DiscoveryClient
-from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from session_core.behaviors import InitializationBehavior
-from session_core.client import DEFAULT_TIMEOUT_SECONDS, ServiceNotFoundError, SessionClient
+from session_core.client import ServiceNotFoundError, SessionClient
 from session_core.paths import resolve_local_path
 
 _logger = logging.getLogger(__name__)
@@ -111,33 +109,6 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     SERVICE_DISPLAY_NAME = "JSON Logger Service"
     SERVICE_MODULE = "logger_service"
     NOT_FOUND_ERROR = JsonLoggerServiceNotFoundError
-
-    def __init__(
-        self,
-        resource_name: str | os.PathLike[str],
-        *,
-        initialization_behavior: SessionInitializationBehavior = SessionInitializationBehavior.AUTO,
-        address: str | None = None,
-        discovery_client: DiscoveryClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        """Describe the session; nothing is sent until the context is entered.
-
-        Args:
-            resource_name: The log file; see :func:`resolve_resource_name`.
-            initialization_behavior: One of NI's five behaviours.
-            address: ``host:port`` of the service; when omitted it is resolved through the NI
-                Discovery Service on first use.
-            discovery_client: The discovery client to resolve with (default: a new one).
-            timeout: Deadline in seconds of each call.
-        """
-        super().__init__(
-            resolve_resource_name(resource_name),
-            initialization_behavior=initialization_behavior,
-            address=address,
-            discovery_client=discovery_client,
-            timeout=timeout,
-        )
 
     def _create_stub(self, channel: grpc.Channel) -> json_logger_pb2_grpc.JsonLoggerStub:
         return json_logger_pb2_grpc.JsonLoggerStub(channel)

@@ -17,13 +17,11 @@ from datetime import datetime, timezone
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from ni.measurementlink.discovery.v1.client import DiscoveryClient
-from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
 from session_core.behaviors import InitializationBehavior
-from session_core.client import DEFAULT_TIMEOUT_SECONDS, ServiceNotFoundError, SessionClient
+from session_core.client import ServiceNotFoundError, SessionClient
 from session_core.paths import resolve_local_path
 
 PROVIDED_INTERFACE = "ni.results.v1.database"
@@ -125,33 +123,10 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     SERVICE_MODULE = "results_service"
     NOT_FOUND_ERROR = ResultsDatabaseServiceNotFoundError
 
-    def __init__(
-        self,
-        resource_name: str | os.PathLike[str],
-        *,
-        initialization_behavior: SessionInitializationBehavior = SessionInitializationBehavior.AUTO,
-        address: str | None = None,
-        discovery_client: DiscoveryClient | None = None,
-        timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        """Describe the session; nothing is sent until the context is entered.
-
-        Args:
-            resource_name: An SQLite file (``~``, variables and relative paths resolved here) or
-                a ``postgresql://`` URL.
-            initialization_behavior: One of NI's five behaviours.
-            address: ``host:port`` of the service; when omitted it is resolved through the NI
-                Discovery Service on first use.
-            discovery_client: The discovery client to resolve with (default: a new one).
-            timeout: Deadline in seconds of each call.
-        """
-        super().__init__(
-            resolve_resource_name(resource_name),
-            initialization_behavior=initialization_behavior,
-            address=address,
-            discovery_client=discovery_client,
-            timeout=timeout,
-        )
+    @staticmethod
+    def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
+        """A PostgreSQL URL as it is; a path made absolute on this machine."""
+        return resolve_resource_name(resource_name)
 
     def _create_stub(self, channel: grpc.Channel) -> results_database_pb2_grpc.ResultsDatabaseStub:
         return results_database_pb2_grpc.ResultsDatabaseStub(channel)

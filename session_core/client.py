@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -19,6 +20,7 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from session_core.behaviors import InitializationBehavior, closes_on_exit, server_behavior
+from session_core.paths import resolve_local_path
 
 _logger = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class SessionClient(abc.ABC, Generic[StubT]):
 
     def __init__(
         self,
-        resource_name: str,
+        resource_name: str | os.PathLike[str],
         *,
         initialization_behavior: SessionInitializationBehavior = SessionInitializationBehavior.AUTO,
         address: str | None = None,
@@ -54,14 +56,14 @@ class SessionClient(abc.ABC, Generic[StubT]):
         """Describe the session; nothing is sent until the context is entered.
 
         Args:
-            resource_name: The resource, as the service names it.
+            resource_name: The resource; see :meth:`resolve_resource_name`.
             initialization_behavior: One of NI's five behaviours.
             address: ``host:port`` of the service; when omitted it is resolved through the NI
                 Discovery Service on first use.
             discovery_client: The discovery client to resolve with (default: a new one).
             timeout: Deadline in seconds of each call.
         """
-        self.resource_name = resource_name
+        self.resource_name = self.resolve_resource_name(resource_name)
         self.initialization_behavior = SessionInitializationBehavior(initialization_behavior)
         self._server_behavior = server_behavior(self.initialization_behavior)
         self._address = address
@@ -74,6 +76,13 @@ class SessionClient(abc.ABC, Generic[StubT]):
         self._open = False
 
     # -- what a subclass provides ------------------------------------------------------------
+
+    @staticmethod
+    def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
+        """What is sent: by default a file path, made absolute on this machine
+        (:func:`session_core.paths.resolve_local_path`).
+        """
+        return resolve_local_path(resource_name)
 
     @abc.abstractmethod
     def _create_stub(self, channel: grpc.Channel) -> StubT:
