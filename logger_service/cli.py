@@ -6,11 +6,9 @@ import sys
 
 import click
 
-from logger_service.server import DEFAULT_HOST, DISPLAY_NAME, JsonLoggerServer
+from logger_service.server import DEFAULT_HOST, JsonLoggerServer
 from session_core import hosting
-from session_core.service_host import configure_logging, serve_until_stopped
-
-READY_PREFIX = hosting.ready_prefix(DISPLAY_NAME)
+from session_core.service_host import serve_until_stopped
 
 
 @click.command()
@@ -25,7 +23,7 @@ READY_PREFIX = hosting.ready_prefix(DISPLAY_NAME)
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 def main(host: str, port: int, no_discovery: bool, fsync: bool, verbose: int) -> None:
     """Serve JSON-lines log files as shareable sessions until Enter, Ctrl+C or SIGTERM."""
-    configure_logging(verbose)
+    hosting.configure_logging(verbose)
     if sys.platform != "win32":
         from local_ni_platform.activation import activate
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from logger_service.cli import READY_PREFIX
-from session_core.process import ServiceProcess
+from logger_service.server import DISPLAY_NAME
+from session_core.process import ServiceProcess, service_process
+
+
+def logger_service_process(
+    arguments: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """A not yet started ``python -m logger_service`` child process with ``arguments``."""
+    return service_process("logger_service", DISPLAY_NAME, arguments, env=env, log_file=log_file)
 
 
 def start_logger_service(
@@ -26,15 +36,3 @@ def start_logger_service(
     process = logger_service_process(arguments, env=env, log_file=log_file)
     process.start()
     return process
-
-
-def logger_service_process(
-    arguments: Sequence[str] = (),
-    *,
-    env: Mapping[str, str] | None = None,
-    log_file: Path | None = None,
-) -> ServiceProcess:
-    """A not yet started ``python -m logger_service`` child process with ``arguments``."""
-    return ServiceProcess(
-        arguments, module="logger_service", ready_prefix=READY_PREFIX, env=env, log_file=log_file
-    )

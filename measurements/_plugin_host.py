@@ -50,7 +50,7 @@ from results_client import (
 )
 from session_core.client import ServiceNotFoundError
 from session_core.constructor import SessionConstructor
-from session_core.hosting import StopRequests, announce_ready
+from session_core.hosting import StopRequests, announce_ready, configure_logging
 from session_core.process import ServiceProcess
 
 if TYPE_CHECKING:
@@ -118,14 +118,6 @@ def ready_prefix(display_name: str, service_class: str) -> str:
 
 
 # -- hosting ---------------------------------------------------------------------------------
-
-
-def configure_logging(verbose: int) -> None:
-    """Log to stderr: warnings by default, ``-v`` info, ``-vv`` debug."""
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    logging.basicConfig(
-        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
 
 def run_plugin(measurement_service: MeasurementService, *, verbose: int = 0) -> int:

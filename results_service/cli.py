@@ -6,11 +6,9 @@ import sys
 
 import click
 
-from results_service.server import DEFAULT_HOST, DISPLAY_NAME, ResultsDatabaseServer
+from results_service.server import DEFAULT_HOST, ResultsDatabaseServer
 from session_core import hosting
-from session_core.service_host import configure_logging, serve_until_stopped
-
-READY_PREFIX = hosting.ready_prefix(DISPLAY_NAME)
+from session_core.service_host import serve_until_stopped
 
 
 @click.command()
@@ -26,7 +24,7 @@ def main(host: str, port: int, no_discovery: bool, verbose: int) -> None:
     """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
     each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
     """
-    configure_logging(verbose)
+    hosting.configure_logging(verbose)
     if sys.platform != "win32":
         from local_ni_platform.activation import activate
 

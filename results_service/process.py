@@ -1,24 +1,18 @@
-"""Start the Results Database Service as a child process (tests, benchmarks, the demo)."""
+"""Start the Results Database Service as a child process (tests, benchmarks)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
-from results_service.cli import READY_PREFIX
-from session_core.process import ServiceProcess
+from results_service.server import DISPLAY_NAME
+from session_core.process import ServiceProcess, service_process
 
 
 def results_service_process(
-    arguments: Sequence[str] = (),
-    *,
-    env: Mapping[str, str] | None = None,
-    log_file: Path | None = None,
+    arguments: Sequence[str] = (), *, env: Mapping[str, str] | None = None
 ) -> ServiceProcess:
     """A not yet started ``python -m results_service`` child process with ``arguments``."""
-    return ServiceProcess(
-        arguments, module="results_service", ready_prefix=READY_PREFIX, env=env, log_file=log_file
-    )
+    return service_process("results_service", DISPLAY_NAME, arguments, env=env)
 
 
 def start_results_service(

@@ -65,6 +65,15 @@ def bind_insecure(server: grpc.Server, host: str, port: int) -> int:
     return bound
 
 
+def configure_logging(verbose: int) -> None:
+    """Log to stderr: warnings by default, ``-v`` info, ``-vv`` debug."""
+    logging.basicConfig(
+        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
 def ready_prefix(display_name: str) -> str:
     """The start of a service's ready line: ``<display name> listening on <host:port>``."""
     return f"{display_name} listening on "

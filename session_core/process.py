@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from session_core import hosting
+
 _logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 30.0
@@ -155,6 +157,26 @@ class ServiceProcess:
     def _collect_failure_output(self, first_line: str) -> str:
         self.stop()
         return "\n".join(part for part in (first_line, self.stderr_tail) if part).strip()
+
+
+def service_process(
+    module: str,
+    display_name: str,
+    arguments: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """A not yet started ``python -m <module>`` of a session service, whose ready line starts
+    with ``hosting.ready_prefix(display_name)``.
+    """
+    return ServiceProcess(
+        arguments,
+        module=module,
+        ready_prefix=hosting.ready_prefix(display_name),
+        env=env,
+        log_file=log_file,
+    )
 
 
 def _forward_lines(stream: IO[str], lines: queue.Queue[str]) -> None:

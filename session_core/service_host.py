@@ -7,7 +7,6 @@ notebook or a test) and :func:`serve_until_stopped` from its command line.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -139,12 +138,3 @@ def serve_until_stopped(server: ServiceHost, *, module: str) -> None:
             stop_requests.wait()
         finally:
             server.stop()
-
-
-def configure_logging(verbose: int) -> None:
-    """Log to stderr: warnings, ``-v`` info, ``-vv`` debug."""
-    logging.basicConfig(
-        level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )

@@ -21,8 +21,7 @@ from measurements._plugin_host import PluginInfo
 from measurements.nidcpower_with_logger import PLUGIN as DCPOWER_PLUGIN
 from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
 from pinmap import render_pin_map
-from session_core import hosting
-from session_core.process import ServiceProcess
+from session_core.process import ServiceProcess, service_process
 
 PLUGINS = (DCPOWER_PLUGIN, DMM_PLUGIN)
 
@@ -95,7 +94,7 @@ def start_processes(
     if results_service:
         services["results"] = ("results_service", "Results Database Service")
     processes = {
-        key: ServiceProcess(module=module, ready_prefix=hosting.ready_prefix(display_name))
+        key: service_process(module, display_name)
         for key, (module, display_name) in services.items()
     }
     processes.update({p.display_name: p.process() for p in plugins})
