@@ -86,13 +86,7 @@ class NdjsonLog:
     @classmethod
     def open(cls, path: Path, *, fsync: bool = False) -> NdjsonLog:
         """Open ``path`` for appending, creating it if needed, after checking it is NDJSON."""
-        if path.is_dir():
-            raise InvalidArgumentError(f"'{path}' is a directory, not a log file")
-        if not path.parent.is_dir():
-            raise FailedPreconditionError(
-                f"the directory '{path.parent}' does not exist; create it before logging to "
-                f"'{path.name}'"
-            )
+        paths.check_file_location(path, kind="log file")
         try:
             descriptor = os.open(path, _OPEN_FLAGS, 0o666)
         except IsADirectoryError:

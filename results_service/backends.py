@@ -1,7 +1,8 @@
 """The two backends of a results database: an SQLite file and a PostgreSQL server.
 
 A backend knows only what differs between them: how a resource name becomes a session key, how to
-connect, the table's DDL, the SQL placeholder, and what a driver error means (its gRPC status).
+connect, the table's DDL, the SQL placeholder, how a verdict and a time are stored, and what a
+driver error means (its gRPC status).
 Everything else (transactions, savepoints, rows, reading back) is one code path in ``store.py``.
 Both connections run in autocommit mode and receive explicit ``BEGIN``/``COMMIT``/``ROLLBACK``.
 """
@@ -13,8 +14,8 @@ import logging
 import os
 import re
 import sqlite3
-import stat
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,7 +33,6 @@ from session_core.errors import (
     ResourceExhaustedError,
     ServiceError,
     UnavailableError,
-    from_os_error,
 )
 
 _logger = logging.getLogger(__name__)
@@ -100,8 +100,12 @@ class Backend(abc.ABC):
         """The status a driver error maps to, or None for an unexpected one."""
 
     @abc.abstractmethod
-    def connection_lost(self, error: Exception, connection: Connection) -> bool:
-        """Whether ``error`` means the connection is gone (the transaction with it)."""
+    def connection_lost(self, connection: Connection) -> bool:
+        """Whether, after a failed call, the connection is gone (the transaction with it)."""
+
+    def adapt(self, passed: bool | None, measured_at: datetime) -> tuple[object, object]:
+        """The verdict and the time as the driver stores them (as they are, by default)."""
+        return passed, measured_at
 
     def begin(self, connection: Connection) -> None:
         """Start the session's transaction."""
@@ -153,19 +157,9 @@ class SqliteBackend(Backend):
     def connect(self, resource: Resource) -> Connection:
         """Open (or create) the file; WAL lets readers see committed rows while a run writes."""
         path = Path(resource.target)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            if not path.parent.is_dir():
-                raise FailedPreconditionError(
-                    f"the directory '{path.parent}' does not exist"
-                ) from None
-        except OSError as error:
-            raise from_os_error(error, f"open '{path}'") from None
-        else:
-            if stat.S_ISDIR(mode):
-                raise InvalidArgumentError(f"'{path}' is a directory, not a database file")
-            if not stat.S_ISREG(mode):
+        paths.check_file_location(path, kind="database file")
+        if path.exists():
+            if not path.is_file():
                 raise InvalidArgumentError(f"'{path}' is not a regular file")
             if not os.access(path, os.R_OK | os.W_OK):
                 raise PermissionDeniedError(f"cannot open '{path}' for writing: permission denied")
@@ -214,9 +208,13 @@ class SqliteBackend(Backend):
             )
         return None
 
-    def connection_lost(self, error: Exception, connection: Connection) -> bool:
+    def connection_lost(self, connection: Connection) -> bool:
         """A file connection is not lost; a failed statement leaves it usable."""
         return False
+
+    def adapt(self, passed: bool | None, measured_at: datetime) -> tuple[object, object]:
+        """SQLite has no boolean or time type: 0/1 and ISO 8601 text."""
+        return (None if passed is None else int(passed)), measured_at.isoformat()
 
     def begin(self, connection: Connection) -> None:
         """``BEGIN IMMEDIATE``: take the write lock now, so a locked file fails the first row."""
@@ -317,7 +315,7 @@ class PostgresqlBackend(Backend):
             return UnavailableError(f"the connection to PostgreSQL failed: {message}")
         return None
 
-    def connection_lost(self, error: Exception, connection: Connection) -> bool:
+    def connection_lost(self, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
 

@@ -249,8 +249,7 @@ class ResultsStore:
     # -- helpers -----------------------------------------------------------------------------
 
     def _values(self, row: Row, session_id: str) -> tuple[Any, ...]:
-        native = self._backend.placeholder == "%s"  # PostgreSQL takes booleans and datetimes
-        passed = row.passed
+        passed, measured_at = self._backend.adapt(row.passed, row.measured_at)
         return (
             row.run_id or session_id,
             row.step_name,
@@ -259,9 +258,9 @@ class ResultsStore:
             row.unit,
             row.low_limit,
             row.high_limit,
-            passed if passed is None or native else int(passed),
+            passed,
             row.site,
-            row.measured_at if native else row.measured_at.isoformat(),
+            measured_at,
             session_id,
         )
 
@@ -272,7 +271,7 @@ class ResultsStore:
         except Exception as error:
             if isinstance(error, ServiceError):
                 raise
-            if self._backend.connection_lost(error, self._connection):
+            if self._backend.connection_lost(self._connection):
                 lost = self.rows_pending
                 self._lost_reason = str(error).strip().splitlines()[0] if str(error) else "lost"
                 self._in_transaction = False

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from session_core.errors import InvalidArgumentError
+from session_core.errors import FailedPreconditionError, InvalidArgumentError
 
 
 def _one_of(suffixes: Sequence[str]) -> str:
@@ -54,6 +54,18 @@ def check_suffix(path: Path, requested: str, *, suffixes: Sequence[str], kind: s
         raise InvalidArgumentError(
             f"'{requested}' is not a {kind} this service writes: the file name must end with "
             f"{', '.join(suffixes)} (any case), got '{path.name}'"
+        )
+
+
+def check_file_location(path: Path, *, kind: str) -> None:
+    """Before opening or creating ``path``: refuse a directory, and a file whose folder is missing
+    (the service never creates folders).
+    """
+    if path.is_dir():
+        raise InvalidArgumentError(f"'{path}' is a directory, not a {kind}")
+    if not path.parent.is_dir():
+        raise FailedPreconditionError(
+            f"the directory '{path.parent}' does not exist; create it before opening '{path.name}'"
         )
 
 
