@@ -20,7 +20,7 @@ from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, Sessio
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client import read_records
 from results_database import results_database_pb2, results_database_pb2_grpc
-from session_sharing_demo.report import format_events, session_events
+from session_sharing_demo.report import format_events, session_events, text_table
 from session_sharing_demo.services import PLUGINS, Services, start_services
 from teststand.runner import format_report, run_sequence
 from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
@@ -70,13 +70,15 @@ DMM_STEP = "NI-DMM measurement with logger"
 RESULTS_SETUP_STEP = "Create results database sessions"
 
 
-def with_failing_dmm_step(sequence: SequenceDescription) -> SequenceDescription:
-    """The sequence with its DMM step failing (a pin the pin map lacks), after the DCPower step
-    has recorded its rows in the run's transaction.
+def with_configuration(
+    sequence: SequenceDescription, step_name: str, **changes: object
+) -> SequenceDescription:
+    """The sequence with some configuration values of one measurement step changed (e.g. a pin
+    the pin map lacks, to make the step fail).
     """
     main = tuple(
-        dataclasses.replace(step, configuration={**step.configuration, "nidmm_pin": "NoSuchPin"})
-        if isinstance(step, MeasurementStep) and step.name == DMM_STEP
+        dataclasses.replace(step, configuration={**step.configuration, **changes})
+        if isinstance(step, MeasurementStep) and step.name == step_name
         else step
         for step in sequence.main
     )
@@ -93,16 +95,6 @@ def committed_rows(database_path: Path, run_id: str) -> list[tuple[str, ...]]:
             (run_id,),
         ).fetchall()
     return [tuple("" if v is None else str(v) for v in row) for row in rows]
-
-
-def format_rows(rows: list[tuple[str, ...]]) -> str:
-    """Rows as a text table."""
-    header = ("session id", "step", "measurement", "value", "unit", "passed")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join(
-        "  " + "  ".join(f"{c:<{w}}" for c, w in zip(r, widths, strict=True))
-        for r in [header, *rows]
-    )
 
 
 def run_demo(log_path: Path, database_path: Path) -> bool:
@@ -146,12 +138,16 @@ def run_demo(log_path: Path, database_path: Path) -> bool:
             f"\nThe results database {database_path}: run 1's rows, committed by Cleanup "
             f"(one transaction, session {database_session}):"
         )
-        click.echo(format_rows(rows))
+        click.echo(
+            text_table(("session id", "step", "measurement", "value", "unit", "passed"), rows)
+        )
         if len(rows) != 3 or {row[0] for row in rows} != {database_session}:
             problems.append(f"expected 3 committed rows of session {database_session}, got {rows}")
 
         progress("run 2: the same sequence with its NI-DMM step failing")
-        failing = run_sequence(with_failing_dmm_step(sequence), services.pin_map_id)
+        # The DMM step fails after the DCPower step has recorded its rows in the transaction.
+        failing_sequence = with_configuration(sequence, DMM_STEP, nidmm_pin="NoSuchPin")
+        failing = run_sequence(failing_sequence, services.pin_map_id)
         click.echo(format_report(failing))
         [failed_session] = failing.result(RESULTS_SETUP_STEP).value or [""]
         left = committed_rows(database_path, failed_session)

@@ -63,10 +63,14 @@ def session_events(
 
 def format_events(events: Sequence[SessionEvent]) -> str:
     """The events as a text table."""
-    width = max(len(event.step) for event in events)
-    action_width = max(len(event.action) for event in events)
-    lines = [
-        f"  {'step':<{width}}  {'what it did with the file session':<{action_width}}  session id"
-    ]
-    lines += [f"  {e.step:<{width}}  {e.action:<{action_width}}  {e.session_id}" for e in events]
-    return "\n".join(lines)
+    header = ("step", "what it did with the file session", "session id")
+    return text_table(header, [(e.step, e.action, e.session_id) for e in events])
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Left-aligned columns, indented by two spaces (the last column is not padded)."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  " + "  ".join([*(f"{c:<{w}}" for c, w in zip(row, widths, strict=False)), row[-1]])
+        for row in [header, *rows]
+    )

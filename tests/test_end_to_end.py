@@ -5,7 +5,6 @@ plug-ins in their own processes, the sequence run headlessly (the demo's buildin
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,10 @@ import pytest
 
 from local_ni_platform.device_server import DeviceServerPart
 from logger_client import read_records
-from session_sharing_demo.__main__ import leftovers
+from session_sharing_demo.__main__ import leftovers, with_configuration
 from session_sharing_demo.services import Services, start_services
 from teststand.runner import StepStatus, run_sequence
-from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
+from teststand.sequence import load_sequence
 
 DCPOWER_STEP = "NI-DCPower measurement with logger"
 
@@ -43,18 +42,6 @@ def committed_rows(log_path: Path, run_id: str) -> list[tuple[str, str, float]]:
             "ORDER BY row_id",
             (run_id,),
         ).fetchall()
-
-
-def with_failing_dcpower_step(sequence: SequenceDescription) -> SequenceDescription:
-    main = tuple(
-        dataclasses.replace(
-            step, configuration={**step.configuration, "nidcpower_pins": ["NoSuchPin"]}
-        )
-        if isinstance(step, MeasurementStep) and step.name == DCPOWER_STEP
-        else step
-        for step in sequence.main
-    )
-    return dataclasses.replace(sequence, main=main)
 
 
 def test_one_file_session_is_shared_from_setup_to_cleanup(rig: tuple[Services, Path]) -> None:
@@ -88,7 +75,10 @@ def test_a_failing_measurement_step_still_gets_a_full_cleanup(
     services, log_path = rig
     log_path.unlink(missing_ok=True)
 
-    report = run_sequence(with_failing_dcpower_step(load_sequence()), services.pin_map_id)
+    report = run_sequence(
+        with_configuration(load_sequence(), DCPOWER_STEP, nidcpower_pins=["NoSuchPin"]),
+        services.pin_map_id,
+    )
 
     failed = report.result(DCPOWER_STEP)
     assert failed.status is StepStatus.FAILED and "NoSuchPin" in failed.message
