@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
@@ -95,15 +94,11 @@ class StoredResult:
                 step_name=row.step_name,
                 run_id=row.run_id,
                 site=row.site,
-                measured_at=_datetime(row.measured_at),
+                measured_at=row.measured_at.ToDatetime(tzinfo=timezone.utc),
             ),
             session_id=message.session_id,
             passed=message.passed if message.HasField("passed") else None,
         )
-
-
-def _datetime(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=timezone.utc)
 
 
 def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
@@ -123,10 +118,7 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     SERVICE_MODULE = "results_service"
     NOT_FOUND_ERROR = ResultsDatabaseServiceNotFoundError
 
-    @staticmethod
-    def resolve_resource_name(resource_name: str | os.PathLike[str]) -> str:
-        """A PostgreSQL URL as it is; a path made absolute on this machine."""
-        return resolve_resource_name(resource_name)
+    resolve_resource_name = staticmethod(resolve_resource_name)
 
     def _create_stub(self, channel: grpc.Channel) -> results_database_pb2_grpc.ResultsDatabaseStub:
         return results_database_pb2_grpc.ResultsDatabaseStub(channel)
