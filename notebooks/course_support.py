@@ -1,0 +1,157 @@
+"""What the notebooks need but a learner does not write: a private folder, the NI platform, the
+shipped services in their own processes, tables, and the session pictures.
+
+Kept beside the notebooks (not in the installed package). Everything a notebook starts is stopped
+by :meth:`Course.close`, its last cell. Logs go to a file in the work folder, never to a cell's
+output, so stored outputs stay comparable (nbval).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from IPython.display import SVG, Markdown
+
+from session_core.process import ServiceProcess
+from session_sharing_demo.services import (
+    PLUGINS,
+    register_pin_map,
+    start_ni_platform,
+    start_processes,
+)
+
+
+class Course:
+    """The services one notebook uses, in a private folder; :meth:`close` stops them all."""
+
+    def __init__(self) -> None:
+        self.work_dir = Path(tempfile.mkdtemp(prefix="course-"))
+        self._stack = contextlib.ExitStack()
+        self._stack.callback(shutil.rmtree, self.work_dir, ignore_errors=True)
+        handler = logging.FileHandler(self.work_dir / "course.log", encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        self._stack.callback(handler.close)
+        self._stack.callback(root.removeHandler, handler)
+        # A platform of our own, found by every child process through this variable.
+        os.environ["NI_LOCAL_PLATFORM_DIR"] = str(self.work_dir / "platform")
+        self._stack.callback(os.environ.pop, "NI_LOCAL_PLATFORM_DIR", None)
+        self.pin_map_id = ""
+        self.logger: ServiceProcess | None = None
+        self.results: ServiceProcess | None = None
+        self.plugins: dict[str, ServiceProcess] = {}
+
+    @property
+    def log_path(self) -> Path:
+        """The shared log file of the pin map (see :meth:`register_pin_map`)."""
+        return self.work_dir / "shared-session.ndjson"
+
+    @property
+    def database_path(self) -> Path:
+        """The shared results database of the pin map."""
+        return self.work_dir / "shared-results.db"
+
+    def start_platform(self) -> str:
+        """NI's Discovery, Pin Map and Session Management (local stand-ins off Windows)."""
+        description, _ = start_ni_platform(self._stack)
+        return description
+
+    def start_services(self, *, plugins: bool = True, results: bool = True) -> str:
+        """Start the shipped JSON Logger Service (and the rest) in their own processes."""
+        self.logger, self.results, self.plugins = start_processes(
+            self._stack, plugins=PLUGINS if plugins else (), results_service=results
+        )
+        started = {"JSON Logger Service": self.logger, "Results Database Service": self.results}
+        started.update(self.plugins)
+        return "\n".join(f"{name} at {p.address}" for name, p in started.items() if p)
+
+    def register_pin_map(self) -> str:
+        """Register the project's pin map, naming :attr:`log_path` and :attr:`database_path`."""
+        self.pin_map_id = register_pin_map(self._stack, self.log_path, self.database_path)
+        return self.pin_map_id
+
+    def close(self) -> str:
+        """Stop everything this notebook started and remove its work folder."""
+        self._stack.close()
+        return "stopped everything this notebook started"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Markdown:
+    """A Markdown table (``|`` in a cell escaped, ``None`` shown empty)."""
+
+    def cell(value: object) -> str:
+        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return Markdown("\n".join(lines))
+
+
+def letters(ids: Iterable[str]) -> dict[str, str]:
+    """Random session ids as A, B, ... in order of first appearance (empty ids left out)."""
+    named: dict[str, str] = {}
+    for session_id in ids:
+        if session_id and session_id not in named:
+            named[session_id] = chr(ord("A") + len(named))
+    return named
+
+
+_COLORS = {"created": "#2e7d32", "attached": "#1565c0", "closed": "#c62828", "failed": "#757575"}
+
+
+def session_picture(
+    lanes: Sequence[str], events: Sequence[tuple[str, str, str, str]], *, title: str
+) -> SVG:
+    """Draw who did what to which session, one row per event, from a run's own data.
+
+    ``lanes`` are the sessions (letters); each event is ``(actor, lane, action, note)`` with
+    ``action`` one of created / attached / closed / failed (failed: ``lane`` may be empty).
+    A session's bar runs from the row that created it to the row that closed it.
+    """
+    row_height, label_width, lane_width, top = 30, 230, 70, 56
+    width = label_width + lane_width * max(len(lanes), 1) + 150
+    height = top + row_height * len(events) + 40
+    x_of = {lane: label_width + lane_width * i + lane_width // 2 for i, lane in enumerate(lanes)}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" style="max-width:{width}px" font-family="sans-serif" font-size="13" '
+        f'role="img" aria-label="{html.escape(title)}">',
+        f'<text x="8" y="20" font-size="15" font-weight="bold">{html.escape(title)}</text>',
+    ]
+    for lane, x in x_of.items():
+        parts.append(
+            f'<text x="{x}" y="{top - 12}" text-anchor="middle" font-weight="bold">'
+            f"session {html.escape(lane)}</text>"
+        )
+    opened: dict[str, int] = {}
+    for row, (_, lane, action, _) in enumerate(events):
+        if action == "created":
+            opened[lane] = row
+        elif action == "closed" and lane in opened:
+            start = opened.pop(lane)
+            parts.append(_bar(x_of[lane], top + row_height * start, top + row_height * row))
+    for lane, start in opened.items():  # still open at the end
+        parts.append(_bar(x_of[lane], top + row_height * start, top + row_height * len(events)))
+    for row, (actor, lane, action, note) in enumerate(events):
+        y = top + row_height * row + row_height // 2
+        parts.append(f'<text x="8" y="{y + 4}">{html.escape(actor)}</text>')
+        color = _COLORS[action]
+        x = x_of.get(lane, label_width + 10)
+        parts.append(f'<circle cx="{x}" cy="{y}" r="7" fill="{color}"/>')
+        label = f"{action}{' — ' + note if note else ''}"
+        parts.append(f'<text x="{x + 12}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
+    parts.append("</svg>")
+    return SVG("".join(parts))
+
+
+def _bar(x: int, y1: int, y2: int) -> str:
+    return f'<rect x="{x - 3}" y="{y1 + 15}" width="6" height="{max(y2 - y1, 1)}" fill="#bbb"/>'
