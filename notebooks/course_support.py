@@ -117,20 +117,23 @@ def session_picture(
     ``action`` one of created / attached / closed / failed (failed: ``lane`` may be empty).
     A session's bar runs from the row that created it to the row that closed it.
     """
-    row_height, label_width, lane_width, top = 30, 230, 70, 56
-    width = label_width + lane_width * max(len(lanes), 1) + 150
-    height = top + row_height * len(events) + 40
-    x_of = {lane: label_width + lane_width * i + lane_width // 2 for i, lane in enumerate(lanes)}
+    row_height, lane_width, top = 30, 64, 56
+    label_width = 16 + 7 * max((len(actor) for actor, *_ in events), default=10)
+    first_lane = label_width + 40  # failed calls are drawn left of the lanes
+    width = first_lane + lane_width * max(len(lanes), 1) + 140
+    height = top + row_height * (len(events) + 1)
+    x_of = {lane: first_lane + lane_width * i + lane_width // 2 for i, lane in enumerate(lanes)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px" font-family="sans-serif" font-size="13" '
         f'role="img" aria-label="{html.escape(title)}">',
         f'<text x="8" y="20" font-size="15" font-weight="bold">{html.escape(title)}</text>',
     ]
+    parts.append(f'<text x="8" y="{top - 12}" font-weight="bold">step</text>')
     for lane, x in x_of.items():
         parts.append(
             f'<text x="{x}" y="{top - 12}" text-anchor="middle" font-weight="bold">'
-            f"session {html.escape(lane)}</text>"
+            f"{html.escape(lane)}</text>"
         )
     opened: dict[str, int] = {}
     for row, (_, lane, action, _) in enumerate(events):
@@ -140,12 +143,17 @@ def session_picture(
             start = opened.pop(lane)
             parts.append(_bar(x_of[lane], top + row_height * start, top + row_height * row))
     for lane, start in opened.items():  # still open at the end
-        parts.append(_bar(x_of[lane], top + row_height * start, top + row_height * len(events)))
+        end = top + row_height * len(events)
+        parts.append(_bar(x_of[lane], top + row_height * start, end))
+        parts.append(
+            f'<text x="{x_of[lane]}" y="{end + 24}" text-anchor="middle" '
+            f'fill="{_COLORS["closed"]}">still open</text>'
+        )
     for row, (actor, lane, action, note) in enumerate(events):
         y = top + row_height * row + row_height // 2
         parts.append(f'<text x="8" y="{y + 4}">{html.escape(actor)}</text>')
         color = _COLORS[action]
-        x = x_of.get(lane, label_width + 10)
+        x = x_of.get(lane, label_width + 16)
         parts.append(f'<circle cx="{x}" cy="{y}" r="7" fill="{color}"/>')
         label = f"{action}{' — ' + note if note else ''}"
         parts.append(f'<text x="{x + 12}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
