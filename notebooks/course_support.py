@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from IPython.display import SVG, Markdown
 
@@ -156,10 +157,38 @@ def session_picture(
         x = x_of.get(lane, label_width + 16)
         parts.append(f'<circle cx="{x}" cy="{y}" r="7" fill="{color}"/>')
         label = f"{action}{' — ' + note if note else ''}"
-        parts.append(f'<text x="{x + 12}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
+        label_x = x + 12 if lane in x_of else max(x_of.values(), default=x) + 16
+        parts.append(f'<text x="{label_x}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
     parts.append("</svg>")
     return SVG("".join(parts))
 
 
 def _bar(x: int, y1: int, y2: int) -> str:
     return f'<rect x="{x - 3}" y="{y1 + 15}" width="6" height="{max(y2 - y1, 1)}" fill="#bbb"/>'
+
+
+def session_life(
+    report: Any, records: Sequence[dict[str, object]], still_open: set[str]
+) -> list[tuple[str, str, str, str]]:
+    """The log-file session's events in a TestStand run, for :func:`session_picture`.
+
+    From the run itself: the Setup step's return value (the session id it created), each
+    measurement step's record in the log (the session it wrote through) or its failure, and
+    whether the Cleanup step left the session open on the logger (``still_open``).
+    """
+    events: list[tuple[str, str, str, str]] = []
+    created = ""
+    main_records = iter(records)  # one record a passed measurement step, in running order
+    for result in report.results:
+        group = result.group.value
+        if result.status.value != "Passed":
+            events.append((result.name, "", "failed", result.message.split(":")[0]))
+        elif group == "setup" and "logger" in result.name.lower():
+            created = result.value[0] if isinstance(result.value, list) else str(result.value)
+            events.append((result.name, created, "created", "detached"))
+        elif group == "main":
+            record = next(main_records, {})
+            events.append((result.name, str(record.get("session_id", "")), "attached", "logged"))
+        elif group == "cleanup" and "logger" in result.name.lower() and created not in still_open:
+            events.append((result.name, created, "closed", ""))
+    return events
