@@ -108,6 +108,8 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     SERVICE_CLASS = SERVICE_CLASS
     SERVICE_DISPLAY_NAME = "JSON Logger Service"
     SERVICE_MODULE = "logger_service"
+    RESOURCE_KIND = "log file"
+    INSTRUMENT_TYPE_ID = "JsonLoggerService"
     NOT_FOUND_ERROR = JsonLoggerServiceNotFoundError
 
     def _create_stub(self, channel: grpc.Channel) -> json_logger_pb2_grpc.JsonLoggerStub:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from logger_client.session import JsonLoggerClient
 from session_core.constructor import SessionConstructor
 
-JSON_LOGGER_INSTRUMENT_TYPE = "JsonLoggerService"
+JSON_LOGGER_INSTRUMENT_TYPE = JsonLoggerClient.INSTRUMENT_TYPE_ID
 """The ``instrumentTypeId`` of the log file's custom instrument in the pin map."""
 
 

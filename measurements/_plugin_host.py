@@ -1,5 +1,5 @@
-"""What the measurement plug-ins share: hosting, reservation timeouts, the shared log session and
-the errors a caller sees.
+"""What the measurement plug-ins share: hosting, the reservation timeout and how a measurement
+fails.
 
 Hosting (:func:`run_plugin`): the plug-in's ``MeasurementService`` is hosted until SIGINT,
 SIGTERM or (in a terminal) Enter; it prints one ready line,
@@ -7,49 +7,31 @@ SIGTERM or (in a terminal) Enter; it prints one ready line,
 (:func:`ready_prefix`, :class:`PluginInfo`). It never calls ``input()``, so a plug-in started by
 the NI Discovery Service, a script or a test keeps running with its standard input closed.
 
-Reservations (:func:`reserve`): every pin a measurement needs, the instrument pins *and* the
-logger pin, is reserved in one all-or-nothing call, so a measurement never holds an instrument
-while waiting for the log file (or the other way round) and a failed reservation holds nothing.
-The timeout is :data:`RESERVATION_TIMEOUT_SECONDS`, bounded by the caller's gRPC deadline.
+Reservations: a measurement reserves every pin it needs, the instrument pins *and* the log file's
+and the results database's pins, in one all-or-nothing
+``measurement_service.context.reserve_sessions(pins, timeout=reservation_timeout(...))`` call, so
+it never holds an instrument while waiting for the log file (or the other way round) and a failed
+reservation holds nothing. The timeout is :data:`RESERVATION_TIMEOUT_SECONDS`, bounded by the
+caller's gRPC deadline (:func:`reservation_timeout`).
 
-The shared log (:func:`open_shared_log`, :func:`log_record`): the logger session is built by
-``reservation.initialize_session(JsonLoggerSessionConstructor(), "JsonLoggerService")`` with NI's
-AUTO behaviour, so a plug-in attaches to the file session that a TestStand Setup step created and
-registered (and leaves it open), and creates then closes its own when run alone.
-
-Errors: a reservation, logger or driver failure reaches the caller as a gRPC status with a message
-that says what failed and what to do, and the ``with`` blocks release every reservation and close
-every session the measurement opened before the status is sent.
+Failures: :func:`fail` ends the RPC with a status code and a message;
+:func:`measurements.failures.reported_as_status` turns reservation and session-client errors into
+such statuses.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 import grpc
-from ni.measurementlink.sessionmanagement.v1.client import MultiSessionReservation
 
-from logger_client import (
-    JSON_LOGGER_INSTRUMENT_TYPE,
-    JsonLoggerClient,
-    JsonLoggerSessionConstructor,
-)
-from results_client import (
-    RESULTS_DATABASE_INSTRUMENT_TYPE,
-    ResultRow,
-    ResultsDatabaseClient,
-    ResultsDatabaseSessionConstructor,
-)
-from session_core.client import ServiceNotFoundError
-from session_core.constructor import SessionConstructor
 from session_core.hosting import StopRequests, announce_ready, configure_logging
 from session_core.process import ServiceProcess
 
@@ -175,166 +157,3 @@ def reservation_timeout(measurement_service: MeasurementService) -> float:
     if remaining is None or not math.isfinite(remaining):
         return RESERVATION_TIMEOUT_SECONDS
     return max(0.0, min(RESERVATION_TIMEOUT_SECONDS, remaining - DEADLINE_MARGIN_SECONDS))
-
-
-@contextmanager
-def reserve(
-    measurement_service: MeasurementService, pin_names: Sequence[str]
-) -> Iterator[MultiSessionReservation]:
-    """Reserve the sessions of ``pin_names`` in one call; unreserve them on exit.
-
-    A failed reservation holds nothing (the Session Management Service reserves all or none) and
-    ends the RPC with the service's status code and a message naming the pins and the pin map.
-    """
-    context = measurement_service.context
-    pins = [str(pin) for pin in pin_names if pin]  # an optional pin left empty is not reserved
-    timeout = reservation_timeout(measurement_service)
-    try:
-        reservation = context.reserve_sessions(pins, timeout=timeout)
-    except ValueError as error:
-        fail(measurement_service, grpc.StatusCode.INVALID_ARGUMENT, f"Cannot reserve: {error}")
-    except grpc.RpcError as error:
-        pin_map = context.pin_map_context
-        waited = f" within {timeout:.1f} s" if error.code() is grpc.StatusCode.UNAVAILABLE else ""
-        fail(
-            measurement_service,
-            error.code(),
-            f"Could not reserve the pins {', '.join(pins)} of pin map {pin_map.pin_map_id!r} "
-            f"(sites {list(pin_map.sites or [])}){waited}: {error.details()}",
-        )
-    with reservation:
-        yield reservation
-
-
-@contextmanager
-def open_shared_session(
-    measurement_service: MeasurementService,
-    reservation: MultiSessionReservation,
-    constructor: SessionConstructor[Any],
-    type_id: str,
-    *,
-    resource: str,
-    pin_parameter: str,
-) -> Iterator[Any]:
-    """Open (AUTO: attach or create) the session of the reserved pin of instrument type ``type_id``.
-
-    Leaving the block detaches from a session someone else created (TestStand Setup) and closes
-    one this measurement created. A service that cannot be reached or a resource it refuses ends
-    the RPC with a message naming the ``resource`` ("log file", "results database").
-    """
-    client_type = constructor.client_type
-    service = client_type.SERVICE_DISPLAY_NAME
-    name = next(
-        (i.resource_name for i in reservation.session_info if i.instrument_type_id == type_id), ""
-    )
-    with ExitStack() as stack:
-        try:
-            session_info = stack.enter_context(reservation.initialize_session(constructor, type_id))
-        except ValueError as error:  # the pin is not a pin of this instrument type
-            fail(
-                measurement_service,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"{error} Select a pin connected to the {type_id} instrument "
-                f"(the {resource}) of the pin map for {pin_parameter}.",
-            )
-        except ServiceNotFoundError as error:
-            fail(
-                measurement_service,
-                grpc.StatusCode.FAILED_PRECONDITION,
-                f"Cannot use the {resource} {name!r}: {error}",
-            )
-        except grpc.RpcError as error:
-            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                fail(
-                    measurement_service,
-                    grpc.StatusCode.UNAVAILABLE,
-                    f"Cannot reach the {service} to open the {resource} {name!r}: "
-                    f"{error.details()}. Start it with `python -m {client_type.SERVICE_MODULE}`.",
-                )
-            fail(
-                measurement_service,
-                error.code(),
-                f"The {service} refused the {resource} {name!r} (the name of the "
-                f"{type_id} instrument in the pin map): {error.details()}",
-            )
-        yield session_info.session
-
-
-@contextmanager
-def open_shared_log(
-    measurement_service: MeasurementService, reservation: MultiSessionReservation
-) -> Iterator[JsonLoggerClient]:
-    """Open (AUTO) the session of the reserved logger pin (see :func:`open_shared_session`)."""
-    with open_shared_session(
-        measurement_service,
-        reservation,
-        JsonLoggerSessionConstructor(),
-        JSON_LOGGER_INSTRUMENT_TYPE,
-        resource="log file",
-        pin_parameter="json_logger_pin",
-    ) as log:
-        yield log
-
-
-@contextmanager
-def open_results_database(
-    measurement_service: MeasurementService,
-    reservation: MultiSessionReservation,
-    results_database_pin: str,
-) -> Iterator[ResultsDatabaseClient | None]:
-    """Open (AUTO) the results database session of the reserved pin; None when no pin is given."""
-    if not results_database_pin:
-        yield None
-        return
-    with open_shared_session(
-        measurement_service,
-        reservation,
-        ResultsDatabaseSessionConstructor(),
-        RESULTS_DATABASE_INSTRUMENT_TYPE,
-        resource="results database",
-        pin_parameter="results_database_pin",
-    ) as database:
-        yield database
-
-
-def record_rows(
-    measurement_service: MeasurementService,
-    database: ResultsDatabaseClient | None,
-    rows: Sequence[ResultRow],
-) -> None:
-    """Record ``rows`` (named after the plug-in) in the shared transaction.
-
-    Under TestStand the session was opened by Setup, and Cleanup commits (or rolls back) the whole
-    run. Run on its own, the measurement created the session and owns its transaction, so it
-    commits here: closing without a commit would roll its rows back.
-    """
-    if database is None:
-        return
-    step = measurement_service.service_info.display_name
-    try:
-        database.record_results([dataclasses.replace(row, step_name=step) for row in rows])
-        if database.new_session_initialized:
-            database.commit()
-    except grpc.RpcError as error:
-        fail(
-            measurement_service,
-            error.code(),
-            f"Could not record the results in {database.resource_name!r}: {error.details()}",
-        )
-
-
-def log_record(
-    measurement_service: MeasurementService,
-    log: JsonLoggerClient,
-    configurations: Mapping[str, object],
-    outputs: Mapping[str, object],
-) -> None:
-    """Append one record (named after the plug-in) to the shared log."""
-    try:
-        log.log_data(measurement_service.service_info.display_name, configurations, outputs)
-    except grpc.RpcError as error:
-        fail(
-            measurement_service,
-            error.code(),
-            f"Could not write the measurement record to {log.resource_name!r}: {error.details()}",
-        )

@@ -2,7 +2,7 @@
 
 - :class:`ResultsDatabaseClient`: a client session (context manager) honouring NI's five
   ``SessionInitializationBehavior`` values; ``record_result``, ``record_results``,
-  ``read_results``, ``commit``, ``rollback``.
+  ``read_results``, ``commit``, ``commit_if_created`` (what a plug-in step calls), ``rollback``.
 - :class:`ResultsDatabaseSessionConstructor` and :data:`RESULTS_DATABASE_INSTRUMENT_TYPE`: for
   ``reservation.initialize_session(ResultsDatabaseSessionConstructor(),
   RESULTS_DATABASE_INSTRUMENT_TYPE)``.

@@ -116,6 +116,8 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     SERVICE_CLASS = SERVICE_CLASS
     SERVICE_DISPLAY_NAME = "Results Database Service"
     SERVICE_MODULE = "results_service"
+    RESOURCE_KIND = "results database"
+    INSTRUMENT_TYPE_ID = "ResultsDatabaseService"
     NOT_FOUND_ERROR = ResultsDatabaseServiceNotFoundError
 
     resolve_resource_name = staticmethod(resolve_resource_name)
@@ -234,6 +236,19 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
             pb.CommitRequest(session_id=self.session_id), timeout=self._timeout
         )
         return response.rows_committed
+
+    def commit_if_created(self) -> int:
+        """Commit when this client created the session; return how many rows became visible.
+
+        Whoever created a session owns its transaction. Under TestStand, Setup created it and
+        Cleanup commits (or rolls back) the whole run, so a step only adds its rows: this returns
+        0 and commits nothing. A plug-in run on its own created the session
+        (``new_session_initialized``), and closing it without a commit would roll its rows back.
+        """
+        if not self.new_session_initialized:
+            self._require_open()
+            return 0
+        return self.commit()
 
     def rollback(self) -> int:
         """Discard the rows not yet committed; return how many."""

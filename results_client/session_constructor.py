@@ -8,7 +8,7 @@ from __future__ import annotations
 from results_client.session import ResultsDatabaseClient
 from session_core.constructor import SessionConstructor
 
-RESULTS_DATABASE_INSTRUMENT_TYPE = "ResultsDatabaseService"
+RESULTS_DATABASE_INSTRUMENT_TYPE = ResultsDatabaseClient.INSTRUMENT_TYPE_ID
 """The ``instrumentTypeId`` of the database's custom instrument in the pin map."""
 
 
@@ -23,8 +23,7 @@ class ResultsDatabaseSessionConstructor(SessionConstructor[ResultsDatabaseClient
             ) as session_info:
                 database = session_info.session
                 database.record_result("current", 0.001, unit="A")
-                if database.new_session_initialized:  # run alone: this step owns the transaction
-                    database.commit()
+                database.commit_if_created()  # run alone: this step owns the transaction
     """
 
     client_type = ResultsDatabaseClient

@@ -5,8 +5,10 @@ platform with the JSON Logger Service running.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -35,7 +37,9 @@ from logger_service.process import logger_service_process, start_logger_service
 from measurements import nidcpower_with_logger, nidmm_with_logger
 from measurements._plugin_host import PluginInfo
 from measurements.client import MeasurementClient
-from pinmap import LOGGER_PIN, render_pin_map
+from pinmap import LOGGER_PIN, RESULTS_PIN, render_pin_map
+from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultsDatabaseSessionConstructor
+from results_service.process import start_results_service
 from session_core.process import ServiceProcess, ServiceProcessError
 
 Behavior = SessionInitializationBehavior
@@ -256,6 +260,69 @@ def test_plugins_attach_to_the_session_a_teststand_setup_registered(
     rig.assert_nothing_held(context)
 
 
+def committed_rows(database_path: Path) -> list[tuple[str, str, str, int]]:
+    """What another connection sees: the committed rows, in row order."""
+    with contextlib.closing(sqlite3.connect(database_path)) as connection:
+        return connection.execute(
+            "SELECT step_name, measurement_name, unit, site FROM results ORDER BY row_id"
+        ).fetchall()
+
+
+EXPECTED_ROWS = [
+    (DCPOWER.display_name, "DCPowerPin voltage", "V", 0),
+    (DCPOWER.display_name, "DCPowerPin current", "A", 0),
+    (DMM.display_name, "DMMPin DC_VOLTS", "V", 0),
+]
+
+
+def test_run_alone_each_plugin_commits_the_rows_it_records(rig: Rig, tmp_path: Path) -> None:
+    context, log_path = rig.pin_map(tmp_path)
+    results = start_results_service()
+    try:
+        rig.dcpower.measure(context, voltage_level=5.0, results_database_pin=RESULTS_PIN)
+        rig.dmm.measure(context, results_database_pin=RESULTS_PIN)
+
+        assert committed_rows(log_path.with_suffix(".db")) == EXPECTED_ROWS
+    finally:
+        assert results.stop() == 0
+    assert len(read_records(log_path)) == 2
+    rig.assert_nothing_held(context)
+
+
+def test_under_a_registered_results_session_the_plugins_leave_the_commit_to_cleanup(
+    rig: Rig, tmp_path: Path
+) -> None:
+    context, log_path = rig.pin_map(tmp_path)
+    database_path = log_path.with_suffix(".db")
+    sessions = rig.sessions
+    results = start_results_service()
+    try:
+        # Setup: create the database session, leave it open, register it.
+        with sessions.reserve_sessions(context, [RESULTS_PIN], timeout=10) as reservation:
+            with reservation.initialize_session(
+                ResultsDatabaseSessionConstructor(Behavior.INITIALIZE_SESSION_THEN_DETACH),
+                RESULTS_DATABASE_INSTRUMENT_TYPE,
+            ):
+                sessions.register_sessions(reservation.session_info)
+        try:
+            rig.dcpower.measure(context, voltage_level=5.0, results_database_pin=RESULTS_PIN)
+            rig.dmm.measure(context, results_database_pin=RESULTS_PIN)
+            assert committed_rows(database_path) == []  # in the run's open transaction
+        finally:
+            # Cleanup: unregister, attach, commit and close.
+            with sessions.reserve_all_registered_sessions(timeout=10) as reservation:
+                sessions.unregister_sessions(reservation.session_info)
+                with reservation.initialize_session(
+                    ResultsDatabaseSessionConstructor(Behavior.ATTACH_TO_SESSION_THEN_CLOSE),
+                    RESULTS_DATABASE_INSTRUMENT_TYPE,
+                ) as cleanup:
+                    assert cleanup.session.commit() == 3
+        assert committed_rows(database_path) == EXPECTED_ROWS
+    finally:
+        assert results.stop() == 0
+    rig.assert_nothing_held(context)
+
+
 # -- errors: clear, and nothing left reserved or open ---------------------------------------
 
 
@@ -311,6 +378,23 @@ def test_a_missing_logger_service_is_reported(rig: Rig, tmp_path: Path) -> None:
     finally:
         rig.logger = start_logger_service()
     assert not log_path.exists()
+    rig.assert_nothing_held(context)
+
+
+def test_a_missing_results_service_is_reported(rig: Rig, tmp_path: Path) -> None:
+    context, log_path = rig.pin_map(tmp_path)
+
+    for client in (rig.dcpower, rig.dmm):
+        with pytest.raises(grpc.RpcError) as raised:
+            client.measure(context, results_database_pin=RESULTS_PIN)
+        assert raised.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+        message = details(raised)
+        assert message.startswith(
+            f"Cannot use the results database {str(log_path.with_suffix('.db'))!r}: "
+            "the Results Database Service (ni.results.v1.database"
+        )
+        assert message.endswith("Start it with `python -m results_service`.")
+    assert not log_path.exists() or read_records(log_path) == []
     rig.assert_nothing_held(context)
 
 

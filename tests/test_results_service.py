@@ -540,6 +540,31 @@ def test_client_rollback_and_close_database(results_address: str, database: Data
     assert database.committed() == ["kept"]
 
 
+def test_client_commits_if_created_only_the_session_it_created(
+    results_address: str, database: Database
+) -> None:
+    # TestStand Setup creates the session and leaves it open; a step attaches (AUTO) and records.
+    with ResultsDatabaseClient(
+        database.resource_name,
+        initialization_behavior=Behavior.INITIALIZE_SESSION_THEN_DETACH,
+        address=results_address,
+    ) as setup:
+        with ResultsDatabaseClient(database.resource_name, address=results_address) as step:
+            step.record_result("step", 1.0)
+            assert not step.new_session_initialized
+            assert step.commit_if_created() == 0  # Cleanup owns the transaction
+        assert database.committed() == []
+        assert setup.commit() == 1  # Cleanup
+        setup.close_database()
+
+    # Run alone, the plug-in creates the session and owns its transaction.
+    with ResultsDatabaseClient(database.resource_name, address=results_address) as alone:
+        alone.record_result("alone", 2.0)
+        assert alone.new_session_initialized
+        assert alone.commit_if_created() == 1
+        assert database.committed() == ["step", "alone"]
+
+
 def test_client_resolves_a_relative_path_against_its_own_working_directory(
     results_address: str, stub: ResultsDatabaseStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,42 +1,50 @@
-"""NI-DCPower with Logger: source and measure a DC voltage, then log one record to the shared file.
+"""NI-DCPower with Logger: source and measure a DC voltage, then log one record to the shared file
+(and, when a results database pin is given, record the readings there).
 
 Every channel of the selected pins (and sites) sources ``voltage_level``; once the outputs have
 settled the plug-in measures voltage and current, asks each channel whether it is in compliance
 (at its current limit), resets the channels, and appends one record, the configurations and the
 outputs, to the log file that the pin map's ``JsonLoggerService`` instrument names.
 
-The instrument pins and the logger pin are reserved together (``_plugin_host.reserve``); the
-logger session is opened first, so an unreachable logger or a refused log path fails before the
-instrument is touched.
+``measure`` shows NI's session sequence as NI's examples do: it reserves the instrument pins, the
+logger pin and the optional results database pin in one call, opens the log file's session (NI's
+AUTO behaviour: attach to the session a TestStand Setup step registered, else create one), then
+the results database's, then the NI-DCPower sessions, so an unreachable logger or a refused log
+path fails before the instrument is touched. Run alone, the plug-in created the database session
+and commits its rows; under TestStand, Cleanup commits the run.
+
+:func:`measurements.failures.reported_as_status`, entered first, turns a reservation or session
+failure into a clear gRPC status once everything is released; NI-DCPower errors, cancellation and
+the caller's deadline are reported here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
 from typing import Any, NamedTuple
 
 import grpc
 import ni_measurement_plugin_sdk_service as nims
 import nidcpower
-from ni.measurementlink.sessionmanagement.v1.client import MultiSessionReservation
 
-from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
+from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor
 from measurements._plugin_host import (
     SOURCE_SETTLE_TIMEOUT_SECONDS,
     WAIT_SLICE_SECONDS,
     fail,
-    log_record,
-    open_results_database,
-    open_shared_log,
-    record_rows,
-    reserve,
+    reservation_timeout,
 )
+from measurements.failures import reported_as_status
 from measurements.nidcpower_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
-from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultRow
+from results_client import (
+    RESULTS_DATABASE_INSTRUMENT_TYPE,
+    ResultRow,
+    ResultsDatabaseSessionConstructor,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -47,9 +55,34 @@ NIDCPOWER_TIMEOUT_ERROR_CODES = frozenset(
 )
 """The only driver errors that mean "not yet" while waiting for the outputs to settle."""
 
+PIN_HINTS = {
+    nims.session_management.INSTRUMENT_TYPE_NI_DCPOWER: (
+        "Select pins connected to NI-DCPower channels for nidcpower_pins."
+    ),
+    JSON_LOGGER_INSTRUMENT_TYPE: (
+        "Select a pin connected to the JsonLoggerService instrument (the log file) of the pin map "
+        "for json_logger_pin."
+    ),
+    RESULTS_DATABASE_INSTRUMENT_TYPE: (
+        "Select a pin connected to the ResultsDatabaseService instrument (the results database) "
+        "of the pin map for results_database_pin, or leave it empty."
+    ),
+}
+"""What to select instead when no pin of an instrument type was reserved, by instrument type ID."""
+
 measurement_service = nims.MeasurementService(
     service_config_path=SERVICE_CONFIG_PATH, ui_file_paths=[MEASUI_PATH]
 )
+
+
+OUTPUT_NAMES = (
+    "measurement_sites",
+    "measurement_pin_names",
+    "voltage_measurements",
+    "current_measurements",
+    "in_compliance",
+)
+"""The outputs in the order ``measure`` returns them: the keys of the record's outputs."""
 
 
 class ChannelResult(NamedTuple):
@@ -101,19 +134,35 @@ def measure(
     current_limit_range: float,
     source_delay: float,
 ) -> tuple[list[int], list[str], list[float], list[float], list[bool]]:
-    """Source and measure a DC voltage on every reserved channel; log one record."""
-    pins = list(nidcpower_pins)
+    """Source and measure a DC voltage on every reserved channel; log one record (and record
+    the readings).
+    """
+    dcpower_pins = list(nidcpower_pins)
+    step_name = measurement_service.service_info.display_name
+    pins = [pin for pin in (*dcpower_pins, json_logger_pin, results_database_pin) if pin]
     _logger.info("Measuring: pins=%s voltage_level=%g", pins, voltage_level)
     cancelled = threading.Event()
     measurement_service.context.add_cancel_callback(cancelled.set)
 
     with (
-        reserve(measurement_service, [*pins, json_logger_pin, results_database_pin]) as reservation,
-        open_shared_log(measurement_service, reservation) as log,
-        open_results_database(measurement_service, reservation, results_database_pin) as database,
+        reported_as_status(measurement_service, pins, hints=PIN_HINTS),
+        measurement_service.context.reserve_sessions(
+            pins, timeout=reservation_timeout(measurement_service)
+        ) as reservation,
+        reservation.initialize_session(
+            JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
+        ) as log_info,
+        (
+            reservation.initialize_session(
+                ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
+            )
+            if results_database_pin
+            else contextlib.nullcontext()
+        ) as database_info,
+        reservation.initialize_nidcpower_sessions() as session_infos,
     ):
         results = _source_and_measure(
-            reservation,
+            session_infos,
             cancelled,
             voltage_level=voltage_level,
             voltage_level_range=voltage_level_range,
@@ -121,63 +170,55 @@ def measure(
             current_limit_range=current_limit_range,
             source_delay=source_delay,
         )
-        outputs = (
+        measured = (
             [result.site for result in results],
             [result.pin for result in results],
             [result.voltage for result in results],
             [result.current for result in results],
             [result.in_compliance for result in results],
         )
-        log_record(
-            measurement_service,
-            log,
-            {
-                "nidcpower_pins": pins,
-                "json_logger_pin": json_logger_pin,
-                "voltage_level": voltage_level,
-                "voltage_level_range": voltage_level_range,
-                "current_limit": current_limit,
-                "current_limit_range": current_limit_range,
-                "source_delay": source_delay,
-            },
-            dict(
-                zip(
-                    (
-                        "measurement_sites",
-                        "measurement_pin_names",
-                        "voltage_measurements",
-                        "current_measurements",
-                        "in_compliance",
-                    ),
-                    outputs,
-                    strict=True,
-                )
-            ),
-        )
-        record_rows(
-            measurement_service,
-            database,
-            [
+        configurations = {
+            "nidcpower_pins": dcpower_pins,
+            "json_logger_pin": json_logger_pin,
+            "voltage_level": voltage_level,
+            "voltage_level_range": voltage_level_range,
+            "current_limit": current_limit,
+            "current_limit_range": current_limit_range,
+            "source_delay": source_delay,
+        }
+        outputs = dict(zip(OUTPUT_NAMES, measured, strict=True))
+        log = log_info.session
+        log.log_data(step_name, configurations, outputs)
+        if database_info is not None:
+            database = database_info.session
+            database.record_results(
                 row
                 for result in results
                 for row in (
-                    ResultRow(f"{result.pin} voltage", result.voltage, unit="V", site=result.site),
+                    ResultRow(
+                        f"{result.pin} voltage",
+                        result.voltage,
+                        unit="V",
+                        step_name=step_name,
+                        site=result.site,
+                    ),
                     ResultRow(
                         f"{result.pin} current",
                         result.current,
                         unit="A",
                         high_limit=current_limit,
+                        step_name=step_name,
                         site=result.site,
                     ),
                 )
-            ],
-        )
+            )
+            database.commit_if_created()  # run alone; under TestStand, Cleanup commits
     _logger.info("Measured: %s", results)
-    return outputs
+    return measured
 
 
 def _source_and_measure(
-    reservation: MultiSessionReservation,
+    session_infos: Sequence[Any],
     cancelled: threading.Event,
     *,
     voltage_level: float,
@@ -187,55 +228,44 @@ def _source_and_measure(
     source_delay: float,
 ) -> list[ChannelResult]:
     """Drive every reserved NI-DCPower session; return one result per channel, in pin order."""
-    with ExitStack() as stack:
-        try:
-            session_infos: Sequence[Any] = stack.enter_context(
-                reservation.initialize_nidcpower_sessions()
-            )
-        except ValueError as error:  # no NI-DCPower pin selected
-            fail(
-                measurement_service,
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"{error} Select pins connected to NI-DCPower channels for nidcpower_pins.",
-            )
-        try:
+    try:
+        for info in session_infos:
+            channels = info.session.channels[info.channel_list]
+            channels.source_mode = nidcpower.SourceMode.SINGLE_POINT
+            channels.output_function = nidcpower.OutputFunction.DC_VOLTAGE
+            channels.current_limit = current_limit
+            channels.voltage_level_range = voltage_level_range
+            channels.current_limit_range = current_limit_range
+            channels.source_delay = source_delay
+            channels.voltage_level = voltage_level
+        results: list[ChannelResult] = []
+        with contextlib.ExitStack() as sourcing:
+            # initiate() returns a context manager that aborts the channels on exit.
             for info in session_infos:
-                channels = info.session.channels[info.channel_list]
-                channels.source_mode = nidcpower.SourceMode.SINGLE_POINT
-                channels.output_function = nidcpower.OutputFunction.DC_VOLTAGE
-                channels.current_limit = current_limit
-                channels.voltage_level_range = voltage_level_range
-                channels.current_limit_range = current_limit_range
-                channels.source_delay = source_delay
-                channels.voltage_level = voltage_level
-            results: list[ChannelResult] = []
-            with ExitStack() as sourcing:
-                # initiate() returns a context manager that aborts the channels on exit.
-                for info in session_infos:
-                    sourcing.enter_context(info.session.channels[info.channel_list].initiate())
-                for info in session_infos:
-                    _wait_for_source_complete(
-                        info.session.channels[info.channel_list],
-                        cancelled,
-                        timeout=source_delay + SOURCE_SETTLE_TIMEOUT_SECONDS,
-                    )
-                for info in session_infos:
-                    measured = info.session.channels[info.channel_list].measure_multiple()
-                    for measurement, mapping in zip(measured, info.channel_mappings, strict=True):
-                        in_compliance = info.session.channels[mapping.channel].query_in_compliance()
-                        results.append(
-                            ChannelResult(
-                                site=mapping.site,
-                                pin=mapping.pin_or_relay_name,
-                                voltage=measurement.voltage,
-                                current=measurement.current,
-                                in_compliance=bool(in_compliance),
-                            )
+                sourcing.enter_context(info.session.channels[info.channel_list].initiate())
+            for info in session_infos:
+                _wait_for_source_complete(
+                    info.session.channels[info.channel_list],
+                    cancelled,
+                    timeout=source_delay + SOURCE_SETTLE_TIMEOUT_SECONDS,
+                )
+            for info in session_infos:
+                measured = info.session.channels[info.channel_list].measure_multiple()
+                for measurement, mapping in zip(measured, info.channel_mappings, strict=True):
+                    in_compliance = info.session.channels[mapping.channel].query_in_compliance()
+                    results.append(
+                        ChannelResult(
+                            site=mapping.site,
+                            pin=mapping.pin_or_relay_name,
+                            voltage=measurement.voltage,
+                            current=measurement.current,
+                            in_compliance=bool(in_compliance),
                         )
-                for info in session_infos:
-                    info.session.channels[info.channel_list].reset()
-        except nidcpower.errors.Error as error:
-            fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DCPower: {error}")
+                    )
+            for info in session_infos:
+                info.session.channels[info.channel_list].reset()
+    except nidcpower.errors.Error as error:
+        fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DCPower: {error}")
     return results
 
 

@@ -1,16 +1,23 @@
-"""NI-DMM with Logger: take one reading, then log one record to the shared file.
+"""NI-DMM with Logger: take one reading, then log one record to the shared file (and, when a
+results database pin is given, record the reading there).
 
-The DMM pin and the logger pin are reserved together (``_plugin_host.reserve``); the logger
-session is opened first, so an unreachable logger or a refused log path fails before the
-instrument is touched. The record holds the configurations (with the function actually measured)
-and the real outputs, ``absolute_resolution`` included.
+``measure`` shows NI's session sequence as NI's examples do: it reserves the DMM pin, the logger
+pin and the optional results database pin in one call, opens the log file's session (NI's AUTO
+behaviour: attach to the session a TestStand Setup step registered, else create one), then the
+results database's, then the NI-DMM session, so an unreachable logger or a refused log path fails
+before the instrument is touched. The record holds the configurations (with the function actually
+measured) and the real outputs, ``absolute_resolution`` included. Run alone, the plug-in created
+the database session and commits its row; under TestStand, Cleanup commits the run.
+
+:func:`measurements.failures.reported_as_status`, entered first, turns a reservation or session
+failure into a clear gRPC status once everything is released; NI-DMM errors are reported here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from contextlib import ExitStack
 from enum import Enum
 from typing import Any
 
@@ -18,17 +25,15 @@ import grpc
 import ni_measurement_plugin_sdk_service as nims
 import nidmm
 
-from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
-from measurements._plugin_host import (
-    fail,
-    log_record,
-    open_results_database,
-    open_shared_log,
-    record_rows,
-    reserve,
-)
+from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor
+from measurements._plugin_host import fail, reservation_timeout
+from measurements.failures import reported_as_status
 from measurements.nidmm_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
-from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultRow
+from results_client import (
+    RESULTS_DATABASE_INSTRUMENT_TYPE,
+    ResultRow,
+    ResultsDatabaseSessionConstructor,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +72,21 @@ class Function(Enum):
 _UNITS = {"VOLTS": "V", "CURRENT": "A", "OHMS": "Ohm", "FREQ": "Hz", "PERIOD": "s"}
 """Units of a reading, by a word in the NI-DMM function's name."""
 
+PIN_HINTS = {
+    nims.session_management.INSTRUMENT_TYPE_NI_DMM: (
+        "Select one pin connected to an NI-DMM for nidmm_pin."
+    ),
+    JSON_LOGGER_INSTRUMENT_TYPE: (
+        "Select a pin connected to the JsonLoggerService instrument (the log file) of the pin map "
+        "for json_logger_pin."
+    ),
+    RESULTS_DATABASE_INSTRUMENT_TYPE: (
+        "Select a pin connected to the ResultsDatabaseService instrument (the results database) "
+        "of the pin map for results_database_pin, or leave it empty."
+    ),
+}
+"""What to select instead when no pin of an instrument type was reserved, by instrument type ID."""
+
 
 @measurement_service.register_measurement
 @measurement_service.configuration(
@@ -103,62 +123,65 @@ def measure(
     measurement_range: float,
     resolution_digits: float,
 ) -> tuple[float, bool, float]:
-    """Take one NI-DMM reading; log one record."""
+    """Take one NI-DMM reading; log one record (and record the reading)."""
     function = measurement_type.to_nidmm()
+    step_name = measurement_service.service_info.display_name
+    pins = [pin for pin in (nidmm_pin, json_logger_pin, results_database_pin) if pin]
     _logger.info(
-        "Measuring: pin=%s function=%s range=%g digits=%g",
-        nidmm_pin,
+        "Measuring: pins=%s function=%s range=%g digits=%g",
+        pins,
         function.name,
         measurement_range,
         resolution_digits,
     )
     with (
-        reserve(
-            measurement_service, [nidmm_pin, json_logger_pin, results_database_pin]
+        reported_as_status(measurement_service, pins, hints=PIN_HINTS),
+        measurement_service.context.reserve_sessions(
+            pins, timeout=reservation_timeout(measurement_service)
         ) as reservation,
-        open_shared_log(measurement_service, reservation) as log,
-        open_results_database(measurement_service, reservation, results_database_pin) as database,
-    ):
-        with ExitStack() as stack:
-            try:
-                session_info = stack.enter_context(reservation.initialize_nidmm_session())
-            except ValueError as error:  # not exactly one NI-DMM session reserved
-                fail(
-                    measurement_service,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"{error} Select one pin connected to an NI-DMM for nidmm_pin.",
-                )
-            session = session_info.session
-            try:
-                session.configure_measurement_digits(function, measurement_range, resolution_digits)
-                measured_value = float(session.read())
-                absolute_resolution = float(session.resolution_absolute)
-            except nidmm.errors.Error as error:
-                fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DMM: {error}")
-        signal_out_of_range = math.isnan(measured_value) or math.isinf(measured_value)
-        log_record(
-            measurement_service,
-            log,
-            {
-                "nidmm_pin": nidmm_pin,
-                "json_logger_pin": json_logger_pin,
-                "measurement_type": function.name,
-                "range": measurement_range,
-                "resolution_digits": resolution_digits,
-            },
-            {
-                "measured_value": measured_value,
-                "signal_out_of_range": signal_out_of_range,
-                "absolute_resolution": absolute_resolution,
-            },
-        )
-        if not signal_out_of_range:
-            unit = next((u for key, u in _UNITS.items() if key in function.name), "")
-            record_rows(
-                measurement_service,
-                database,
-                [ResultRow(f"{nidmm_pin} {function.name}", measured_value, unit=unit)],
+        reservation.initialize_session(
+            JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
+        ) as log_info,
+        (
+            reservation.initialize_session(
+                ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
             )
+            if results_database_pin
+            else contextlib.nullcontext()
+        ) as database_info,
+        reservation.initialize_nidmm_session() as session_info,
+    ):
+        session = session_info.session
+        try:
+            session.configure_measurement_digits(function, measurement_range, resolution_digits)
+            measured_value = float(session.read())
+            absolute_resolution = float(session.resolution_absolute)
+        except nidmm.errors.Error as error:
+            fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DMM: {error}")
+        signal_out_of_range = math.isnan(measured_value) or math.isinf(measured_value)
+
+        configurations = {
+            "nidmm_pin": nidmm_pin,
+            "json_logger_pin": json_logger_pin,
+            "measurement_type": function.name,
+            "range": measurement_range,
+            "resolution_digits": resolution_digits,
+        }
+        outputs = {
+            "measured_value": measured_value,
+            "signal_out_of_range": signal_out_of_range,
+            "absolute_resolution": absolute_resolution,
+        }
+        log = log_info.session
+        log.log_data(step_name, configurations, outputs)
+        if database_info is not None and not signal_out_of_range:
+            database = database_info.session
+            unit = next((u for key, u in _UNITS.items() if key in function.name), "")
+            row = ResultRow(
+                f"{nidmm_pin} {function.name}", measured_value, unit=unit, step_name=step_name
+            )
+            database.record_results([row])
+            database.commit_if_created()  # run alone; under TestStand, Cleanup commits
     _logger.info(
         "Measured: value=%g out_of_range=%s resolution=%g",
         measured_value,

@@ -1,7 +1,9 @@
 """Write each plug-in's ``.measui`` (InstrumentStudio's panel) from the plug-in's own metadata.
 
-``python -m measurements.generate_measui`` rewrites the committed files; ``--check`` only reports
+``uv run python tools/generate_measui.py`` rewrites the committed files; ``--check`` only reports
 (exit code 1) which ones differ from what the plug-ins' current configurations and outputs give.
+A development tool: it imports the plug-ins from the project's environment and is not part of the
+distribution (tests/test_measui.py loads it from this file).
 
 The panel binds one control to every configuration and every output, by name, through NI's
 channel paths ``{<client id>}/Configuration/<name>`` and ``{<client id>}/Output/<name>``:
