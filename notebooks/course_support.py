@@ -94,7 +94,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Markdown:
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return Markdown("\n".join(lines))
+    return Markdown("\n".join(lines))  # type: ignore[no-untyped-call]
 
 
 def letters(ids: Iterable[str]) -> dict[str, str]:
@@ -160,7 +160,7 @@ def session_picture(
         label_x = x + 12 if lane in x_of else max(x_of.values(), default=x) + 16
         parts.append(f'<text x="{label_x}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
     parts.append("</svg>")
-    return SVG("".join(parts))
+    return SVG("".join(parts))  # type: ignore[no-untyped-call]
 
 
 def _bar(x: int, y1: int, y2: int) -> str:
