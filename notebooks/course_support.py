@@ -126,7 +126,8 @@ def session_picture(
     x_of = {lane: first_lane + lane_width * i + lane_width // 2 for i, lane in enumerate(lanes)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" font-family="sans-serif" font-size="13" '
+        f'width="100%" style="max-width:{width}px;min-width:{width * 17 // 20}px" '
+        f'font-family="sans-serif" font-size="14" '
         f'role="img" aria-label="{html.escape(title)}">',
         f'<text x="8" y="20" font-size="15" font-weight="bold">{html.escape(title)}</text>',
     ]
