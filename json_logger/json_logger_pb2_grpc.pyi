@@ -45,6 +45,9 @@ class JsonLoggerStub:
     def __new__(cls, channel: _aio.Channel) -> JsonLoggerAsyncStub: ...
     InitializeFile: _grpc.UnaryUnaryMultiCallable[_json_logger_pb2.InitializeFileRequest, _json_logger_pb2.InitializeFileResponse]
     """Opens (or attaches to) the session of one log file, as session_initialization_behavior says.
+    A file whose last line was torn by a crash (a record's start without its newline, after a whole
+    record; never acknowledged) is recovered on opening: the torn bytes are moved to a file named
+    "<log name>.torn-tail-<UTC time>" beside it and the log is cut back to its last whole line.
 
     Status codes:
       OK                  the session id is returned; new_session_initialized tells whether it is new.
@@ -53,7 +56,8 @@ class JsonLoggerStub:
                           whose last lines are not JSON objects (not NDJSON); or the behaviour value
                           is not one of the enum's.
       FAILED_PRECONDITION the file's parent directory does not exist.
-      PERMISSION_DENIED   the operating system refused to open the file for appending.
+      PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
+                          outside the folders the server was started with (--allow-dir).
       RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
@@ -63,7 +67,9 @@ class JsonLoggerStub:
 
     Status codes:
       OK                  the record is written (and fsync'ed when the server runs with --fsync).
-      INVALID_ARGUMENT    session_id is empty, or the timestamp is out of range.
+      INVALID_ARGUMENT    session_id is empty, the timestamp is out of range, or the record is longer
+                          than the server's limit as one JSON line (--max-record-bytes, 1 MiB by
+                          default); nothing is written.
       NOT_FOUND           no open session has this id (never opened, or closed).
       RESOURCE_EXHAUSTED  the disk is full; the file is left as it was before this record.
       INTERNAL            the write failed otherwise (e.g. file size limit); the file is left as it
@@ -87,7 +93,8 @@ class JsonLoggerStub:
     Status codes:
       OK                  all records are written; records_written counts them.
       INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
-                          session, or a timestamp is out of range.
+                          session, a timestamp is out of range, or a record is longer than the
+                          server's limit (--max-record-bytes); that batch is not written.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
     On an error, the batches before the failing one are kept (a failing batch is written whole
@@ -105,6 +112,9 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     InitializeFile: _aio.UnaryUnaryMultiCallable[_json_logger_pb2.InitializeFileRequest, _json_logger_pb2.InitializeFileResponse]  # type: ignore[assignment]
     """Opens (or attaches to) the session of one log file, as session_initialization_behavior says.
+    A file whose last line was torn by a crash (a record's start without its newline, after a whole
+    record; never acknowledged) is recovered on opening: the torn bytes are moved to a file named
+    "<log name>.torn-tail-<UTC time>" beside it and the log is cut back to its last whole line.
 
     Status codes:
       OK                  the session id is returned; new_session_initialized tells whether it is new.
@@ -113,7 +123,8 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
                           whose last lines are not JSON objects (not NDJSON); or the behaviour value
                           is not one of the enum's.
       FAILED_PRECONDITION the file's parent directory does not exist.
-      PERMISSION_DENIED   the operating system refused to open the file for appending.
+      PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
+                          outside the folders the server was started with (--allow-dir).
       RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
@@ -123,7 +134,9 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
 
     Status codes:
       OK                  the record is written (and fsync'ed when the server runs with --fsync).
-      INVALID_ARGUMENT    session_id is empty, or the timestamp is out of range.
+      INVALID_ARGUMENT    session_id is empty, the timestamp is out of range, or the record is longer
+                          than the server's limit as one JSON line (--max-record-bytes, 1 MiB by
+                          default); nothing is written.
       NOT_FOUND           no open session has this id (never opened, or closed).
       RESOURCE_EXHAUSTED  the disk is full; the file is left as it was before this record.
       INTERNAL            the write failed otherwise (e.g. file size limit); the file is left as it
@@ -147,7 +160,8 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
     Status codes:
       OK                  all records are written; records_written counts them.
       INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
-                          session, or a timestamp is out of range.
+                          session, a timestamp is out of range, or a record is longer than the
+                          server's limit (--max-record-bytes); that batch is not written.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
     On an error, the batches before the failing one are kept (a failing batch is written whole
@@ -168,6 +182,9 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_json_logger_pb2.InitializeFileResponse, _abc.Awaitable[_json_logger_pb2.InitializeFileResponse]]:
         """Opens (or attaches to) the session of one log file, as session_initialization_behavior says.
+        A file whose last line was torn by a crash (a record's start without its newline, after a whole
+        record; never acknowledged) is recovered on opening: the torn bytes are moved to a file named
+        "<log name>.torn-tail-<UTC time>" beside it and the log is cut back to its last whole line.
 
         Status codes:
           OK                  the session id is returned; new_session_initialized tells whether it is new.
@@ -176,7 +193,8 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
                               whose last lines are not JSON objects (not NDJSON); or the behaviour value
                               is not one of the enum's.
           FAILED_PRECONDITION the file's parent directory does not exist.
-          PERMISSION_DENIED   the operating system refused to open the file for appending.
+          PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
+                              outside the folders the server was started with (--allow-dir).
           RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
           ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
           NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
@@ -192,7 +210,9 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
 
         Status codes:
           OK                  the record is written (and fsync'ed when the server runs with --fsync).
-          INVALID_ARGUMENT    session_id is empty, or the timestamp is out of range.
+          INVALID_ARGUMENT    session_id is empty, the timestamp is out of range, or the record is longer
+                              than the server's limit as one JSON line (--max-record-bytes, 1 MiB by
+                              default); nothing is written.
           NOT_FOUND           no open session has this id (never opened, or closed).
           RESOURCE_EXHAUSTED  the disk is full; the file is left as it was before this record.
           INTERNAL            the write failed otherwise (e.g. file size limit); the file is left as it
@@ -228,7 +248,8 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
         Status codes:
           OK                  all records are written; records_written counts them.
           INVALID_ARGUMENT    the first batch has an empty session_id, a later one names another
-                              session, or a timestamp is out of range.
+                              session, a timestamp is out of range, or a record is longer than the
+                              server's limit (--max-record-bytes); that batch is not written.
           NOT_FOUND           the session does not exist or was closed during the stream.
           RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
         On an error, the batches before the failing one are kept (a failing batch is written whole

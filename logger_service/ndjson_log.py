@@ -4,6 +4,12 @@
   two spellings of one file share one session. Relative paths are refused: the server never
   resolves them against its own working directory.
 - Opening validates only the tail of an existing file (its last line), never the whole file.
+- A torn last line (a write cut short by a crash: no newline, not a JSON object, after a line
+  that is one) was never acknowledged. Opening recovers the file: the torn bytes are moved into
+  ``<log name>.torn-tail-<UTC time>`` beside the log, the log is cut back to its last whole line,
+  and a warning names both. Nothing is dropped silently, and no file that is not a log is touched.
+- No record longer than :data:`MAX_RECORD_BYTES_LIMIT` is ever written, so every line the service
+  writes is one it can read back when it reopens the file.
 - Each append is one ``write`` of whole lines on an ``O_APPEND`` descriptor; if the OS fails part
   way, the file is truncated back to where it was, so a record is a whole line or absent.
 """
@@ -16,7 +22,8 @@ import logging
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from session_core import paths
@@ -31,6 +38,13 @@ _logger = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".ndjson", ".log", ".txt")
 TAIL_BLOCK_SIZE = 64 * 1024
 MAX_LAST_LINE_SIZE = 16 * 1024 * 1024
+"""The longest last line the tail check reads; a longer one is refused."""
+MAX_RECORD_BYTES_LIMIT = MAX_LAST_LINE_SIZE
+"""The highest ``--max-record-bytes`` allowed: a longer line could not be reopened."""
+DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+"""One encoded record (one line) at most, by default: far above a measurement's configurations and
+outputs, far below what would hurt the service or a reader of the file."""
+TORN_TAIL_MARKER = ".torn-tail-"
 
 _OPEN_FLAGS = (
     os.O_WRONLY
@@ -101,7 +115,10 @@ class NdjsonLog:
             status = os.fstat(descriptor)
             if not stat.S_ISREG(status.st_mode):
                 raise InvalidArgumentError(f"'{path}' is not a regular file")
-            needs_newline = _validate_tail(path, status.st_size)
+            tail = _inspect_tail(path, status.st_size)
+            if tail.torn_from is not None:
+                _recover_torn_tail(path, descriptor, tail.torn_from, fsync=fsync)
+            needs_newline = tail.needs_newline
             if fsync:
                 _fsync_directory(path.parent)
         except BaseException:
@@ -143,13 +160,21 @@ class NdjsonLog:
             _logger.exception("Could not remove a partial record from %s.", self.path)
 
 
-def _validate_tail(path: Path, size: int) -> bool:
-    """Check the last line of an existing file is a JSON object; return whether a newline is due.
+@dataclass(frozen=True)
+class _Tail:
+    needs_newline: bool
+    """The file ends in a whole record without its newline: the next append adds one first."""
+    torn_from: int | None = None
+    """Where a torn last line starts (the byte after the last newline), when there is one."""
 
-    Reads backwards from the end only as far as the start of the last line.
+
+def _inspect_tail(path: Path, size: int) -> _Tail:
+    """Check the end of an existing file: a JSON object as last line, or a torn last line after one.
+
+    Reads backwards from the end only as far as the start of the line before the last one.
     """
     if size == 0:
-        return False
+        return _Tail(needs_newline=False)
     try:
         with path.open("rb") as file:
             tail = b""
@@ -159,29 +184,71 @@ def _validate_tail(path: Path, size: int) -> bool:
                 file.seek(start)
                 tail = file.read(position - start) + tail
                 position = start
-                if b"\n" in tail.rstrip(b"\r\n") or size - position > MAX_LAST_LINE_SIZE:
+                if tail.rstrip(b"\r\n").count(b"\n") >= 2 or size - position > MAX_LAST_LINE_SIZE:
                     break
     except OSError as error:
         raise from_os_error(error, f"read '{path}' to check it is NDJSON") from None
     body = tail.rstrip(b"\r\n \t")
     if not body:
-        return not tail.endswith(b"\n")
-    if position > 0 and b"\n" not in body:
+        return _Tail(needs_newline=not tail.endswith(b"\n"))
+    lines = body.split(b"\n")
+    if position > 0 and len(lines) < 2:
         raise InvalidArgumentError(
             f"'{path}' is not an NDJSON log: its last line is longer than "
             f"{MAX_LAST_LINE_SIZE} bytes"
         )
-    last_line = body.rsplit(b"\n", 1)[-1]
+    if _is_json_object(lines[-1]):
+        return _Tail(needs_newline=not tail.endswith(b"\n"))
+    # A torn line: a prefix of a record (starts with "{", no newline yet), after a whole record
+    # or at the very start of the file.
+    before_is_record = _is_json_object(lines[-2]) if len(lines) >= 2 else position == 0
+    if not tail.endswith(b"\n") and lines[-1].lstrip().startswith(b"{") and before_is_record:
+        torn = len(tail) - len(tail.rsplit(b"\n", 1)[-1]) if len(lines) >= 2 else 0
+        return _Tail(needs_newline=False, torn_from=position + torn)
+    raise InvalidArgumentError(
+        f"'{path}' exists but is not an NDJSON log: its last line is not a JSON object; "
+        "choose another file name or move this file away"
+    )
+
+
+def _is_json_object(line: bytes) -> bool:
     try:
-        value = json.loads(last_line.decode("utf-8"))
+        return isinstance(json.loads(line.decode("utf-8")), dict)
     except (UnicodeDecodeError, ValueError):
-        value = None
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(
-            f"'{path}' exists but is not an NDJSON log: its last line is not a JSON object; "
-            "choose another file name or move this file away"
-        )
-    return not tail.endswith(b"\n")
+        return False
+
+
+def _recover_torn_tail(path: Path, descriptor: int, torn_from: int, *, fsync: bool) -> None:
+    """Move the bytes from ``torn_from`` to the end into a file beside the log, then cut them off.
+
+    The copy is complete (and durable with ``fsync``) before the log is truncated, so a crash
+    during recovery loses nothing: the next open finds the torn line again.
+    """
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.name}{TORN_TAIL_MARKER}{stamp}")
+    try:
+        with path.open("rb") as source:
+            source.seek(torn_from)
+            torn = source.read()
+        with aside.open("xb") as copy:
+            copy.write(torn)
+            if fsync:
+                copy.flush()
+                os.fsync(copy.fileno())
+        if fsync:
+            _fsync_directory(path.parent)
+        os.ftruncate(descriptor, torn_from)
+        if fsync:
+            os.fsync(descriptor)
+    except OSError as error:
+        raise from_os_error(error, f"recover the torn last line of '{path}'") from None
+    _logger.warning(
+        "%s ended in a torn line (%d bytes, never acknowledged: the service stopped while writing "
+        "it); moved it to %s and cut the log back to its last whole line.",
+        path,
+        len(torn),
+        aside,
+    )
 
 
 def _fsync_directory(directory: Path) -> None:

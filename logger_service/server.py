@@ -7,11 +7,13 @@ Use it in-process (``with JsonLoggerServer(...) as server``, e.g. in a notebook)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 
 from json_logger import json_logger_pb2_grpc
+from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES
 from logger_service.servicer import SERVICE_NAME, JsonLoggerServicer
 from session_core import hosting
 from session_core.service_host import DEFAULT_HOST, ServiceHost
@@ -34,12 +36,16 @@ class JsonLoggerServer(ServiceHost):
         host: str = DEFAULT_HOST,
         port: int = 0,
         fsync: bool = False,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        allowed_dirs: Sequence[Path] = (),
         register_with_discovery: bool = True,
         service_config_path: Path = SERVICE_CONFIG_PATH,
         discovery_client: DiscoveryClient | None = None,
         max_workers: int = hosting.DEFAULT_MAX_WORKERS,
     ) -> None:
-        servicer = JsonLoggerServicer(fsync=fsync)
+        servicer = JsonLoggerServicer(
+            fsync=fsync, max_record_bytes=max_record_bytes, allowed_dirs=allowed_dirs
+        )
         super().__init__(
             servicer,
             lambda server: json_logger_pb2_grpc.add_JsonLoggerServicer_to_server(servicer, server),

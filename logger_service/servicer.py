@@ -5,16 +5,25 @@ gRPC status codes (``session_core.errors.reports_errors``). It holds no behaviou
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
-from logger_service.ndjson_log import NdjsonLog, format_record, normalize_path, session_key
+from logger_service.ndjson_log import (
+    DEFAULT_MAX_RECORD_BYTES,
+    MAX_RECORD_BYTES_LIMIT,
+    NdjsonLog,
+    format_record,
+    normalize_path,
+    session_key,
+)
+from session_core import paths
 from session_core.behaviors import InitializationBehavior
-from session_core.errors import InvalidArgumentError, ServiceError, reports_errors
+from session_core.errors import InvalidArgumentError, ServiceError, excerpt, reports_errors
 from session_core.registry import SessionRegistry
 
 _logger = logging.getLogger(__name__)
@@ -47,9 +56,37 @@ def _record(request: Record, session_id: str) -> bytes:
 class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
     """Serves one session per log file to any number of clients."""
 
-    def __init__(self, *, fsync: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        fsync: bool = False,
+        max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+        allowed_dirs: Sequence[Path] = (),
+    ) -> None:
+        """``max_record_bytes``: the longest record (one JSON line) accepted, at most
+        :data:`~logger_service.ndjson_log.MAX_RECORD_BYTES_LIMIT`. ``allowed_dirs``: the only
+        folders log files may be in, resolved (empty: anywhere the service user can write).
+        """
+        if not 0 < max_record_bytes <= MAX_RECORD_BYTES_LIMIT:
+            raise ValueError(
+                f"max_record_bytes must be 1 to {MAX_RECORD_BYTES_LIMIT} (a longer line could "
+                f"not be reopened), got {max_record_bytes}"
+            )
         self.registry: SessionRegistry[NdjsonLog] = SessionRegistry(resource_kind="log file")
         self._fsync = fsync
+        self._max_record_bytes = max_record_bytes
+        self._allowed_dirs = tuple(allowed_dirs)
+
+    def _line(self, request: Record, session_id: str, where: str = "the record") -> bytes:
+        """The record as one line, refused when longer than the limit (nothing is written)."""
+        line = _record(request, session_id)
+        if len(line) > self._max_record_bytes:
+            raise InvalidArgumentError(
+                f"{where} ('{excerpt(request.measurement_name)}') is {len(line)} bytes as a JSON "
+                f"line, more than the {self._max_record_bytes} bytes this service accepts "
+                "(--max-record-bytes); nothing was written"
+            )
+        return line
 
     @reports_errors
     def InitializeFile(  # noqa: N802 - gRPC method name
@@ -58,6 +95,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
         """Create or attach to the session of a file, as the behaviour says."""
         behavior = InitializationBehavior.from_wire(request.session_initialization_behavior)
         path = normalize_path(request.resource_name)
+        paths.check_allowed(path, self._allowed_dirs, kind="log file")
         session, created = self.registry.initialize(
             session_key(path),
             behavior,
@@ -75,7 +113,7 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
         self, request: json_logger_pb2.LogMeasurementDataRequest, context: grpc.ServicerContext
     ) -> json_logger_pb2.LogMeasurementDataResponse:
         """Append one record."""
-        line = _record(request, request.session_id)
+        line = self._line(request, request.session_id)
         with self.registry.use(request.session_id) as log:
             log.append([line])
         return json_logger_pb2.LogMeasurementDataResponse()
@@ -96,10 +134,13 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
                     session_id = batch.session_id
                 elif batch.session_id and batch.session_id != session_id:
                     raise InvalidArgumentError(
-                        f"a stream writes to one session: got '{batch.session_id}' after "
+                        f"a stream writes to one session: got '{excerpt(batch.session_id)}' after "
                         f"'{session_id}'"
                     )
-                lines = [_record(record, session_id) for record in batch.records]
+                lines = [
+                    self._line(record, session_id, f"records[{index}] of the batch")
+                    for index, record in enumerate(batch.records)
+                ]
                 with self.registry.use(session_id) as log:
                     log.append(lines)
                 written += len(lines)

@@ -69,8 +69,9 @@ class ResultsDatabaseStub:
       FAILED_PRECONDITION the file's folder does not exist; the file is not an SQLite database; the
                           PostgreSQL database does not exist; or the existing `results` table lacks
                           columns this service writes.
-      PERMISSION_DENIED   the operating system refused to open the file, or PostgreSQL refused the
-                          credentials (authentication failed).
+      PERMISSION_DENIED   the operating system refused to open the file, the SQLite file is outside
+                          the folders the server was started with (--allow-dir), or PostgreSQL
+                          refused the credentials (authentication failed).
       UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                           the SQLite file stayed locked by another writer.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.
@@ -152,8 +153,9 @@ class ResultsDatabaseAsyncStub(ResultsDatabaseStub):
       FAILED_PRECONDITION the file's folder does not exist; the file is not an SQLite database; the
                           PostgreSQL database does not exist; or the existing `results` table lacks
                           columns this service writes.
-      PERMISSION_DENIED   the operating system refused to open the file, or PostgreSQL refused the
-                          credentials (authentication failed).
+      PERMISSION_DENIED   the operating system refused to open the file, the SQLite file is outside
+                          the folders the server was started with (--allow-dir), or PostgreSQL
+                          refused the credentials (authentication failed).
       UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                           the SQLite file stayed locked by another writer.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.
@@ -238,8 +240,9 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
           FAILED_PRECONDITION the file's folder does not exist; the file is not an SQLite database; the
                               PostgreSQL database does not exist; or the existing `results` table lacks
                               columns this service writes.
-          PERMISSION_DENIED   the operating system refused to open the file, or PostgreSQL refused the
-                              credentials (authentication failed).
+          PERMISSION_DENIED   the operating system refused to open the file, the SQLite file is outside
+                              the folders the server was started with (--allow-dir), or PostgreSQL
+                              refused the credentials (authentication failed).
           UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                               the SQLite file stayed locked by another writer.
           ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.

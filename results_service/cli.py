@@ -7,7 +7,7 @@ import sys
 import click
 
 from results_service.server import DEFAULT_HOST, ResultsDatabaseServer
-from session_core import hosting
+from session_core import hosting, paths
 from session_core.service_host import serve_until_stopped
 
 
@@ -19,15 +19,30 @@ from session_core.service_host import serve_until_stopped
     is_flag=True,
     help="Do not register with the NI Discovery Service (clients must be given the address).",
 )
+@click.option(
+    paths.ALLOW_DIR_OPTION,
+    "allow_dirs",
+    multiple=True,
+    envvar="RESULTS_DATABASE_ALLOW_DIRS",
+    type=click.Path(file_okay=False),
+    help="Only open SQLite files in this folder (repeatable; or RESULTS_DATABASE_ALLOW_DIRS, "
+    "folders separated like PATH). Default: anywhere the service user can write.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
-def main(host: str, port: int, no_discovery: bool, verbose: int) -> None:
+def main(
+    host: str, port: int, no_discovery: bool, allow_dirs: tuple[str, ...], verbose: int
+) -> None:
     """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
     each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
     """
     hosting.configure_logging(verbose)
+    allowed = paths.allowed_folders(allow_dirs)
+    hosting.warn_if_exposed(host, allowed)
     if sys.platform != "win32":
         from local_ni_platform.activation import activate
 
         activate()
-    server = ResultsDatabaseServer(host=host, port=port, register_with_discovery=not no_discovery)
+    server = ResultsDatabaseServer(
+        host=host, port=port, allowed_dirs=allowed, register_with_discovery=not no_discovery
+    )
     serve_until_stopped(server, module="results_service")

@@ -4,6 +4,7 @@ or ``python -m results_service`` (see ``cli.py``). Hosting is ``session_core.ser
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
@@ -30,12 +31,13 @@ class ResultsDatabaseServer(ServiceHost):
         *,
         host: str = DEFAULT_HOST,
         port: int = 0,
+        allowed_dirs: Sequence[Path] = (),
         register_with_discovery: bool = True,
         service_config_path: Path = SERVICE_CONFIG_PATH,
         discovery_client: DiscoveryClient | None = None,
         max_workers: int = hosting.DEFAULT_MAX_WORKERS,
     ) -> None:
-        servicer = ResultsDatabaseServicer()
+        servicer = ResultsDatabaseServicer(allowed_dirs=allowed_dirs)
         super().__init__(
             servicer,
             lambda server: results_database_pb2_grpc.add_ResultsDatabaseServicer_to_server(

@@ -5,8 +5,9 @@ to gRPC status codes (``session_core.errors.reports_errors``). It holds no behav
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -15,6 +16,7 @@ from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
 from results_service.backends import backend_for
 from results_service.store import ResultsStore, Row, StoredRow
+from session_core import paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
 from session_core.registry import SessionRegistry
@@ -76,10 +78,14 @@ def _stored(stored: StoredRow) -> pb.StoredResult:
 class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer):
     """Serves one session (one connection, one transaction) per database to many clients."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, allowed_dirs: Sequence[Path] = ()) -> None:
+        """``allowed_dirs``: the only folders SQLite files may be in, resolved (empty: anywhere
+        the service user can write). PostgreSQL URLs are not files and are not confined.
+        """
         self.registry: SessionRegistry[ResultsStore] = SessionRegistry(
             resource_kind="results database"
         )
+        self._allowed_dirs = tuple(allowed_dirs)
 
     @reports_errors
     def InitializeDatabase(  # noqa: N802 - gRPC method name
@@ -88,6 +94,8 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
         """Create or attach to the session of a database, as the behaviour says."""
         behavior = InitializationBehavior.from_wire(request.session_initialization_behavior)
         resource = backend_for(request.resource_name).resource(request.resource_name)
+        if resource.backend.kind == pb.BACKEND_SQLITE:
+            paths.check_allowed(Path(resource.target), self._allowed_dirs, kind="results database")
         session, created = self.registry.initialize(
             resource.key,
             behavior,

@@ -16,6 +16,15 @@ import grpc
 
 _logger = logging.getLogger(__name__)
 
+MAX_DETAILS_CHARS = 2000
+"""A status message longer than this is cut: it must never echo a huge input back to the caller."""
+EXCERPT_CHARS = 80
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """``text`` for a message: whole when short, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
 
 class ServiceError(Exception):
     """An expected failure with a message meant for the caller."""
@@ -110,6 +119,6 @@ def reports_errors(handler: HandlerT) -> HandlerT:
             failure = InternalError(f"unexpected server error: {type(error).__name__}: {error}")
         if failure.code is not grpc.StatusCode.NOT_FOUND:
             _logger.warning("%s failed: %s: %s", handler.__name__, failure.code.name, failure)
-        context.abort(failure.code, failure.message)
+        context.abort(failure.code, excerpt(failure.message, MAX_DETAILS_CHARS))
 
     return wrapper  # type: ignore[return-value]

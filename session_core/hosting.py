@@ -11,8 +11,9 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent import futures
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -139,3 +140,20 @@ class StopRequests:
         except (OSError, ValueError):
             return
         self.request("Enter")
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "[::1]", "localhost")
+
+
+def warn_if_exposed(host: str, allowed_dirs: Sequence[Path]) -> None:
+    """Warn when binding an address other machines can reach: they could then open files."""
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        return
+    _logger.warning(
+        "Binding %s: other machines that can reach this address can open sessions%s. Bind "
+        "127.0.0.1 unless remote clients need the service.",
+        host,
+        " in " + ", ".join(map(str, allowed_dirs))
+        if allowed_dirs
+        else " on any file the service user can write (limit them with --allow-dir)",
+    )

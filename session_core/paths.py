@@ -11,10 +11,17 @@ relative path is resolved against the *client's* working directory before it is 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from session_core.errors import FailedPreconditionError, InvalidArgumentError
+from session_core.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    excerpt,
+)
+
+ALLOW_DIR_OPTION = "--allow-dir"
 
 
 def _one_of(suffixes: Sequence[str]) -> str:
@@ -35,15 +42,15 @@ def normalize_path(resource_name: str, *, suffixes: Sequence[str], kind: str) ->
     requested = Path(resource_name)
     if not requested.is_absolute():
         raise InvalidArgumentError(
-            f"resource_name '{resource_name}' is not an absolute path; send an absolute path "
-            "(the server does not resolve relative paths against its own working directory; "
+            f"resource_name '{excerpt(resource_name)}' is not an absolute path; send an absolute "
+            "path (the server does not resolve relative paths against its own working directory; "
             "the client library resolves them against the client's working directory)"
         )
     check_suffix(requested, resource_name, suffixes=suffixes, kind=kind)
     try:
         resolved = requested.resolve()
     except (OSError, RuntimeError) as error:
-        raise InvalidArgumentError(f"cannot resolve '{resource_name}': {error}") from None
+        raise InvalidArgumentError(f"cannot resolve '{excerpt(resource_name)}': {error}") from None
     check_suffix(resolved, resource_name, suffixes=suffixes, kind=kind)
     return resolved
 
@@ -52,8 +59,8 @@ def check_suffix(path: Path, requested: str, *, suffixes: Sequence[str], kind: s
     """Refuse a file name that does not end with one of ``suffixes`` (any case)."""
     if path.suffix.lower() not in suffixes:
         raise InvalidArgumentError(
-            f"'{requested}' is not a {kind} this service writes: the file name must end with "
-            f"{', '.join(suffixes)} (any case), got '{path.name}'"
+            f"'{excerpt(requested)}' is not a {kind} this service writes: the file name must end "
+            f"with {', '.join(suffixes)} (any case), got '{excerpt(path.name)}'"
         )
 
 
@@ -67,6 +74,30 @@ def check_file_location(path: Path, *, kind: str) -> None:
         raise FailedPreconditionError(
             f"the directory '{path.parent}' does not exist; create it before opening '{path.name}'"
         )
+
+
+def allowed_folders(folders: Iterable[str | os.PathLike[str]]) -> tuple[Path, ...]:
+    """The folders given with ``--allow-dir``, absolute and resolved (``..`` and symlinks)."""
+    return tuple(Path(os.path.abspath(os.fspath(folder))).resolve() for folder in folders)
+
+
+def check_allowed(path: Path, allowed: Sequence[Path], *, kind: str) -> None:
+    """Refuse a normalised ``path`` outside every ``allowed`` folder (no folders: anywhere).
+
+    ``path`` is resolved already (:func:`normalize_path`), so neither ``..`` nor a symbolic link
+    can lead out of an allowed folder.
+    """
+    if not allowed:
+        return
+    key = path_key(path)
+    for folder in allowed:
+        inside = path_key(folder).rstrip(os.sep) + os.sep
+        if key.startswith(inside):
+            return
+    raise PermissionDeniedError(
+        f"'{path}' is outside the folders this service may open a {kind} in "
+        f"({', '.join(str(folder) for folder in allowed)}; set with {ALLOW_DIR_OPTION})"
+    )
 
 
 def path_key(path: Path) -> str:

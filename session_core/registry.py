@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Generic, Protocol, TypeVar
 
 from session_core.behaviors import InitializationBehavior
-from session_core.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from session_core.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError, excerpt
 
 _logger = logging.getLogger(__name__)
 
@@ -115,7 +115,9 @@ class SessionRegistry(Generic[ResourceT]):
         with self._changed:
             session = self._by_id.get(session_id)
         if session is None:
-            raise NotFoundError(f"no open session with id '{session_id}' (never opened or closed)")
+            raise NotFoundError(
+                f"no open session with id '{excerpt(session_id)}' (never opened or closed)"
+            )
         return session
 
     @contextmanager
@@ -137,7 +139,8 @@ class SessionRegistry(Generic[ResourceT]):
             session = self._by_id.pop(session_id, None)
             if session is None:
                 raise NotFoundError(
-                    f"no open session with id '{session_id}' (never opened or already closed)"
+                    f"no open session with id '{excerpt(session_id)}' "
+                    "(never opened or already closed)"
                 )
             self._by_key[session.key] = _IN_TRANSITION
         try:

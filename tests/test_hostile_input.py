@@ -1,0 +1,279 @@
+"""Crashes and hostile input: a torn last line is recovered, oversized records are refused, huge
+inputs are not echoed back, and ``--allow-dir`` confines the files a service opens.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from json_logger import json_logger_pb2 as pb
+from json_logger.json_logger_pb2_grpc import JsonLoggerStub
+from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, TORN_TAIL_MARKER
+from logger_service.process import logger_service_process
+from results_database import results_database_pb2 as results_pb
+from results_database.results_database_pb2_grpc import ResultsDatabaseStub
+from results_service.process import results_service_process
+from session_core.hosting import warn_if_exposed
+from tests.test_error_codes import expect_status
+from tests.test_server_behaviors import INITIALIZE_NEW, UNSPECIFIED, close, initialize, lines, log
+
+RECORD = b'{"timestamp": "2026-11-30T00:00:00+00:00", "measurement_name": "m"}\n'
+
+
+def torn_tails(log_path: Path) -> list[Path]:
+    return sorted(log_path.parent.glob(f"{log_path.name}{TORN_TAIL_MARKER}*"))
+
+
+# -- crash recovery ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("whole_records", [0, 1, 2])
+def test_a_torn_last_line_is_moved_aside_and_the_log_reopens(
+    stub: JsonLoggerStub, log_path: Path, whole_records: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    torn = b'{"timestamp": "2026-11-30T00:00:01+00:00", "measurement_na'
+    log_path.write_bytes(RECORD * whole_records + torn)
+
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    log(stub, session_id, "after the crash")
+    close(stub, session_id)
+
+    records = lines(log_path)  # every line is a JSON object again
+    assert len(records) == whole_records + 1
+    assert records[-1]["measurement_name"] == "after the crash"
+    (aside,) = torn_tails(log_path)
+    assert aside.read_bytes() == torn
+
+
+def test_a_whole_last_record_without_its_newline_is_kept(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    log_path.write_bytes(RECORD + RECORD.rstrip(b"\n"))
+
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    log(stub, session_id, "next")
+    close(stub, session_id)
+
+    assert [r["measurement_name"] for r in lines(log_path)] == ["m", "m", "next"]
+    assert torn_tails(log_path) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"plain text without a newline", b'not json\n{"torn', b'{"a": 1}\n{"b": 2}\n{"torn\n'],
+    ids=["text", "torn-after-text", "ends-with-newline"],
+)
+def test_a_file_that_is_not_a_torn_log_is_refused_untouched(
+    stub: JsonLoggerStub, log_path: Path, content: bytes
+) -> None:
+    log_path.write_bytes(content)
+
+    expect_status(
+        lambda: initialize(stub, log_path, UNSPECIFIED),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "not an NDJSON log",
+    )
+    assert log_path.read_bytes() == content
+    assert torn_tails(log_path) == []
+
+
+def test_after_sigkill_every_log_reopens_with_every_acknowledged_record(tmp_path: Path) -> None:
+    logs = [tmp_path / f"run-{index}.ndjson" for index in range(4)]
+    acknowledged = {path: 0 for path in logs}
+    process = logger_service_process(["--no-discovery"])
+    process.start()
+    stop = threading.Event()
+
+    def write(path: Path) -> None:
+        with grpc.insecure_channel(process.address) as channel:
+            stub = JsonLoggerStub(channel)
+            session_id = initialize(stub, path, INITIALIZE_NEW).session_id
+            big = {"points": "x" * 200_000}  # large writes: a kill can cut one short
+            while not stop.is_set():
+                try:
+                    log(stub, session_id, "point", measurement_outputs=big)
+                except grpc.RpcError:
+                    return
+                acknowledged[path] += 1
+
+    writers = [threading.Thread(target=write, args=(path,)) for path in logs]
+    for writer in writers:
+        writer.start()
+    try:
+        while min(acknowledged.values()) < 3:
+            stop.wait(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(timeout=10)
+
+    with logger_service_process(["--no-discovery"]) as restarted:
+        with grpc.insecure_channel(restarted.address) as channel:
+            stub = JsonLoggerStub(channel)
+            for path in logs:
+                session_id = initialize(stub, path, INITIALIZE_NEW).session_id
+                close(stub, session_id)
+                assert len(lines(path)) >= acknowledged[path]
+
+
+# -- record size --------------------------------------------------------------------------------
+
+
+def test_an_oversized_record_is_refused_and_nothing_is_written(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    log(stub, session_id, "before")
+    control_characters = "\x01" * (DEFAULT_MAX_RECORD_BYTES // 6 + 1)  # \u0001: 6 bytes each
+
+    details = expect_status(
+        lambda: log(stub, session_id, "huge", measurement_outputs={"v": control_characters}),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "--max-record-bytes",
+        "nothing was written",
+    )
+    batch = pb.LogMeasurementDataBatch(
+        session_id=session_id,
+        records=[
+            pb.MeasurementRecord(measurement_name="small"),
+            pb.MeasurementRecord(measurement_name="huge", measurement_outputs={"v": "y" * 2**20}),
+        ],
+    )
+    stream_details = expect_status(
+        lambda: stub.StreamMeasurementData(iter([batch]), timeout=10),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "records[1] of the batch",
+    )
+    close(stub, session_id)
+
+    assert [r["measurement_name"] for r in lines(log_path)] == ["before"]
+    assert len(details) < 1000 and len(stream_details) < 1000
+
+
+def test_a_smaller_limit_is_honoured_and_an_impossible_one_refused(tmp_path: Path) -> None:
+    log_path = tmp_path / "small.ndjson"
+    with logger_service_process(["--no-discovery", "--max-record-bytes", "300"]) as service:
+        with grpc.insecure_channel(service.address) as channel:
+            stub = JsonLoggerStub(channel)
+            session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+            log(stub, session_id, "fits")
+            expect_status(
+                lambda: log(stub, session_id, "long", measurement_outputs={"v": "z" * 300}),
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "300 bytes",
+            )
+            close(stub, session_id)
+    assert len(lines(log_path)) == 1
+
+    refused = logger_service_process(["--no-discovery", "--max-record-bytes", str(2**30)])
+    with pytest.raises(RuntimeError):
+        refused.start()
+
+
+def test_a_huge_input_is_not_echoed_back(stub: JsonLoggerStub) -> None:
+    huge = "relative/" * 100_000 + "run.ndjson"
+
+    details = expect_status(
+        lambda: initialize(stub, huge, UNSPECIFIED),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "not an absolute path",
+        f"({len(huge)} characters)",
+    )
+    assert len(details) < 1000
+    unknown = expect_status(
+        lambda: log(stub, "s" * 1_000_000), grpc.StatusCode.NOT_FOUND, "1000000 characters"
+    )
+    assert len(unknown) < 1000
+
+
+# -- confinement --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    (allowed / "escape").symlink_to(outside, target_is_directory=True)
+    return allowed, outside
+
+
+@pytest.fixture(params=["option", "environment"])
+def confined_logger(
+    request: pytest.FixtureRequest, folders: tuple[Path, Path]
+) -> Iterator[JsonLoggerStub]:
+    allowed, _ = folders
+    if request.param == "option":
+        process = logger_service_process(["--no-discovery", "--allow-dir", str(allowed)])
+    else:
+        env = {**os.environ, "JSON_LOGGER_ALLOW_DIRS": str(allowed)}
+        process = logger_service_process(["--no-discovery"], env=env)
+    with process as service, grpc.insecure_channel(service.address) as ch:
+        yield JsonLoggerStub(ch)
+
+
+def test_allow_dir_confines_log_files(
+    confined_logger: JsonLoggerStub, folders: tuple[Path, Path]
+) -> None:
+    allowed, outside = folders
+    inside = allowed / "run.ndjson"
+    close(confined_logger, initialize(confined_logger, inside, INITIALIZE_NEW).session_id)
+
+    for escape in (
+        outside / "run.ndjson",
+        allowed / ".." / "outside" / "run.ndjson",
+        allowed / "escape" / "run.ndjson",
+    ):
+        expect_status(
+            lambda path=escape: initialize(confined_logger, path, INITIALIZE_NEW),
+            grpc.StatusCode.PERMISSION_DENIED,
+            "outside the folders",
+            str(allowed),
+        )
+    assert inside.exists()
+    assert list(outside.iterdir()) == []
+
+
+def test_allow_dir_confines_sqlite_databases(folders: tuple[Path, Path]) -> None:
+    allowed, outside = folders
+    process = results_service_process(["--no-discovery", "--allow-dir", str(allowed)])
+    with process as service, grpc.insecure_channel(service.address) as ch:
+        stub = ResultsDatabaseStub(ch)
+
+        def open_database(path: Path) -> results_pb.InitializeDatabaseResponse:
+            request = results_pb.InitializeDatabaseRequest(resource_name=str(path))
+            response: results_pb.InitializeDatabaseResponse = stub.InitializeDatabase(
+                request, timeout=10
+            )
+            return response
+
+        session_id = open_database(allowed / "results.db").session_id
+        stub.CloseDatabase(results_pb.CloseDatabaseRequest(session_id=session_id), timeout=10)
+        expect_status(
+            lambda: open_database(allowed / "escape" / "results.db"),
+            grpc.StatusCode.PERMISSION_DENIED,
+            "outside the folders",
+        )
+    assert list(outside.iterdir()) == []
+
+
+def test_binding_beyond_loopback_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        warn_if_exposed("127.0.0.1", ())
+        assert caplog.records == []
+        warn_if_exposed("0.0.0.0", ())
+        warn_if_exposed("0.0.0.0", (Path("/srv/logs"),))
+
+    first, second = (record.getMessage() for record in caplog.records)
+    assert "0.0.0.0" in first and "--allow-dir" in first
+    assert "/srv/logs" in second
