@@ -136,3 +136,22 @@ def test_results_benchmark_quick_run_prints_every_figure() -> None:
             output,
             re.MULTILINE,
         ), output
+
+
+def test_crash_recovery_quick_run_reopens_every_file_and_loses_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "crash_recovery.py"), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("no ", "--"))]
+    assert len(rows) == 2
+    for row in rows:  # ... files reopened, torn tails, acknowledged, lost, the ceiling (4 words)
+        reopened, files = row[-8].split("/")
+        assert reopened == files
+        assert row[-5] == "0"
