@@ -1,10 +1,14 @@
 """The local NI platform: stand-ins for NI's platform services, hosted in one process.
 
-:class:`LocalPlatform` is the composition point. Today it hosts the Discovery Service on a
-loopback gRPC server and publishes that server's port in the key file that
-:mod:`local_ni_platform.activation` makes NI's ``DiscoveryClient`` read in every process. Further
-services (Pin Map, Session Management, a device simulator) are meant to join the same server and
-the same start/stop.
+:class:`LocalPlatform` is the composition point. It hosts the Discovery Service and the parts
+(Pin Map, Session Management, the simulated device server) on one loopback gRPC server and
+publishes that server's port in the key file that :mod:`local_ni_platform.activation` makes NI's
+``DiscoveryClient`` read in every process.
+
+Calls that wait (device events, reservations) share that server without starving the others:
+each part has a budget of waiting calls, the server's pool has that many threads on top of
+:data:`~local_ni_platform.waits.GENERAL_WORKERS`, and every wait ends with its caller (see
+:mod:`local_ni_platform.waits`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from local_ni_platform.discovery import (
     ServiceRegistry,
 )
 from local_ni_platform.parts import HostedService, PlatformPart
+from local_ni_platform.waits import GENERAL_WORKERS
 from session_core.hosting import add_health_and_reflection, bind_insecure, create_server
 
 _logger = logging.getLogger(__name__)
@@ -51,7 +56,7 @@ class LocalPlatformAlreadyRunningError(LocalPlatformError):
 
 
 class LocalPlatform:
-    """NI's platform services (today: Discovery) on one in-process loopback gRPC server.
+    """NI's platform services (Discovery and the parts) on one in-process loopback gRPC server.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`. While it runs, its key
     file tells NI's clients in every process of this environment (with the same
@@ -137,7 +142,7 @@ class LocalPlatform:
         _prepare_state_dir(self._state_dir)
         _refuse_if_owned(key_file)
 
-        server = create_server()
+        server = create_server(max_workers=server_workers(self._parts))
         try:
             port = bind_insecure(server, HOST, 0)
             registry = ServiceRegistry(local_node_url=f"http://{HOST}:{port}")
@@ -194,6 +199,16 @@ class LocalPlatform:
                 part.stop()
             except Exception:
                 _logger.exception("Failed to stop %s.", type(part).__name__)
+
+
+def server_workers(parts: Sequence[PlatformPart]) -> int:
+    """Threads of the platform's server: the general ones plus every part's waiting budget.
+
+    A part refuses a wait beyond its budget, so at most the budgets' sum of threads ever wait and
+    :data:`~local_ni_platform.waits.GENERAL_WORKERS` stay free for Discovery, Pin Map, unreserve
+    and health checks (threads are started on demand, not up front).
+    """
+    return GENERAL_WORKERS + sum(part.max_waiting_calls for part in parts)
 
 
 def default_parts() -> list[PlatformPart]:

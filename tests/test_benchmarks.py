@@ -84,6 +84,38 @@ def test_platform_benchmark_quick_run_prints_every_figure() -> None:
         assert number(match[1]) > 0, match[0]
 
 
+STRESS_LATENCIES = [
+    "discovery resolve, with 128 abandoned waits",
+    "health check, with 128 abandoned waits",
+    "unreserve, 21 reservation waiters",
+    "unreserve to a waiter's answer, 21 waiters",
+    "parse DCPower1/0-1000000 (refused)",
+    "init DCPower1/0-1000000 (refused), with 128 abandoned waits",
+]
+
+
+def test_platform_stress_quick_run_prints_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "platform_stress.py"), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for label in STRESS_LATENCIES:
+        match = re.search(
+            rf"^{re.escape(label)}\s*: p50 {NUMBER} ms, p99 {NUMBER} ms"
+            rf"   \(ceiling, nothing waiting: p50 {NUMBER} ms, p99 {NUMBER} ms",
+            result.stdout,
+            re.MULTILINE,
+        )
+        assert match, f"no figure for {label!r} in:\n{result.stdout}"
+        assert 0 < number(match[1]) <= number(match[2]), match[0]
+        assert 0 < number(match[3]) <= number(match[4]), match[0]
+
+
 RESULTS_SCRIPT = PROJECT_ROOT / "benchmarks" / "results_throughput.py"
 RESULTS_RATES = [
     f"{backend}, {side} {call}"

@@ -17,12 +17,19 @@ The model, chosen so that NI's own acceptance expectations hold (5 V with a 10 m
   ``now + source_delay``; ``wait_for_event`` waits for that moment in real time and consumes the
   event, or fails after ``timeout`` seconds with NI-DCPower's timeout error -1074116059 (an event
   not generated since the last wait or initiate is never pending). ``abort`` and ``reset`` clear
-  pending events.
+  pending events. A wait also ends when its caller cancels or its deadline passes, and only a
+  wait that must sleep takes a slot of the device server's wait budget
+  (:mod:`local_ni_platform.waits`).
 - At ``initiate``/``commit``, a level or limit beyond its range is an invalid-value error.
 
 Channels come from the resource name: ``"DCPower1/0,DCPower1/2"`` gives two channels in that
 order; ``"DCPower1/0-3"`` a range; a bare instrument name ``"DCPower1"`` its
-:data:`CHANNELS_PER_INSTRUMENT` channels. Channels are not reserved across sessions.
+:data:`CHANNELS_PER_INSTRUMENT` channels. Every simulated instrument has
+:data:`CHANNELS_PER_INSTRUMENT` channels, numbered from 0: a channel or range beyond them is
+IVI's unknown-channel error (-1074135008, what NI-DCPower reports for a channel the instrument
+lacks). Channel strings are parsed in time linear in their length: a range is checked by its ends
+before it is expanded, so ``"DCPower1/0-1000000"`` fails at once. Channels are not reserved across
+sessions.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from local_ni_platform.device_server.attributes import (
@@ -50,8 +58,18 @@ from local_ni_platform.device_server.errors import (
     RESOURCE_NOT_FOUND,
     UNKNOWN_CHANNEL_NAME,
     DriverError,
+    WaitAbandonedError,
+    WaitDeadlineExceededError,
 )
 from local_ni_platform.device_server.instrument import SimulatedSession
+from local_ni_platform.waits import (
+    DEFAULT_CANCEL_CHECK_INTERVAL,
+    UNBOUNDED,
+    Caller,
+    WaitBudget,
+    deadline_passed,
+    sleep_for,
+)
 
 LOAD_RESISTANCE_OHMS = 50_000.0
 """Simulated load on every channel: 5 V → 0.1 mA, inside NI's default 10 mA limit."""
@@ -130,7 +148,9 @@ ATTRIBUTES = (
     AttributeSpec(SOURCE_DELAY, "source_delay", AttributeType.REAL64, 0.0, minimum=0.0),
 )
 
-_RANGE = re.compile(r"(\d+)\s*[-:]\s*(\d+)")
+_NUMBERS = re.compile(r"([0-9]+)(?:\s*[-:]\s*([0-9]+))?")
+_MAX_DIGITS = 9
+"""Longer numbers are beyond any channel (and ``int()`` of them is never attempted)."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +196,8 @@ class DCPowerSession(SimulatedSession):
         """The session's channels named by ``channel_string`` ("" means all), in order.
 
         Accepts what NI-DCPower accepts: ``"DCPower1/0,DCPower1/2"``, ranges ``"DCPower1/0-2"``,
-        and bare channel numbers (``"0"``, ``"0:1"``) when the session has one instrument.
+        and bare channel numbers (``"0"``, ``"0:1"``) when the session has one instrument. Linear
+        in the string's length: a range beyond the instrument is refused before it is expanded.
 
         Raises:
             DriverError: a name that is not a channel of this session.
@@ -190,7 +211,10 @@ class DCPowerSession(SimulatedSession):
                 if len(self._instruments) != 1:
                     raise _unknown_channel(token)
                 instrument = self._instruments[0]
-            for number in _expand_numbers(channel, token):
+            numbers = _numbers(channel)
+            if numbers is None or _highest(numbers) >= CHANNELS_PER_INSTRUMENT:
+                raise _unknown_channel(token)
+            for number in numbers:
                 name = self._by_lower.get(f"{instrument.strip()}/{number}".lower())
                 if name is None:
                     raise _unknown_channel(token)
@@ -203,12 +227,15 @@ class DCPowerSession(SimulatedSession):
         Raises:
             DriverError: malformed or out-of-range index.
         """
-        names = []
+        names: list[str] = []
         for token in indices.split(","):
-            for index in _expand_numbers(token, indices):
-                if not 0 <= int(index) < len(self.channel_names):
-                    raise DriverError(INVALID_VALUE, f"Channel index {index} is out of range.")
-                names.append(self.channel_names[int(index)])
+            numbers = _numbers(token)
+            if numbers is None:
+                raise _unknown_channel(indices)
+            highest = _highest(numbers)
+            if highest >= len(self.channel_names):
+                raise DriverError(INVALID_VALUE, f"Channel index {highest} is out of range.")
+            names.extend(self.channel_names[index] for index in numbers)
         return ",".join(names)
 
     def channel_name(self, index: int) -> str:
@@ -288,13 +315,29 @@ class DCPowerSession(SimulatedSession):
             self._apply_identity(channels)
             self._condition.notify_all()
 
-    def wait_for_event(self, channel_string: str, event_id: int, timeout: float) -> None:
+    def wait_for_event(
+        self,
+        channel_string: str,
+        event_id: int,
+        timeout: float,
+        *,
+        caller: Caller = UNBOUNDED,
+        budget: WaitBudget | None = None,
+        cancel_check_interval: float = DEFAULT_CANCEL_CHECK_INTERVAL,
+    ) -> None:
         """Wait until ``event_id`` occurred on every named channel and consume it.
 
-        ``timeout`` is in seconds; a negative timeout waits without limit.
+        ``timeout`` is in seconds; a negative timeout waits without limit. ``caller`` (the RPC's
+        context) ends the wait when it cancels or its deadline passes: its termination callback
+        wakes the waiter, no sleep lasts past its deadline, and it is re-checked at least every
+        ``cancel_check_interval`` seconds. Only a call that must sleep takes a slot of
+        ``budget``.
 
         Raises:
             DriverError: unknown event; the timeout elapsed (-1074116059); the session closed.
+            WaitAbandonedError: the caller cancelled (:class:`WaitDeadlineExceededError`: its
+                deadline passed).
+            WaitBudgetExhaustedError: the call would sleep but ``budget`` is full.
         """
         if event_id not in EVENTS:
             raise DriverError(INVALID_VALUE, f"Event ID {event_id} is not an NI-DCPower event.")
@@ -302,24 +345,58 @@ class DCPowerSession(SimulatedSession):
         with self._condition:
             self._check_open()
             channels = self.resolve_channels(channel_string)
-            while True:
-                now = time.monotonic()
-                due = [self._events[channel].get(event_id) for channel in channels]
-                latest = max((at for at in due if at is not None), default=now)
-                if None not in due and latest <= now:
-                    for channel in channels:
-                        self._events[channel].pop(event_id, None)
-                    return
-                if deadline is not None and now >= deadline:
-                    raise DriverError(
-                        DCPOWER_EVENT_TIMEOUT,
-                        f"Event {event_id} on {','.join(channels)} within {timeout:g} s.",
-                    )
-                wake = deadline if None in due else latest
-                if deadline is not None and wake is not None:
-                    wake = min(wake, deadline)
-                self._condition.wait(None if wake is None else max(wake - now, 0.0))
-                self._check_open()
+            if self._consume_event(channels, event_id, timeout, deadline) is None:
+                return
+        with budget.slot() if budget is not None else nullcontext():
+            # The RPC's end (cancel, deadline, server stop) wakes this waiter at once.
+            caller.add_callback(self._wake_waiters)
+            with self._condition:
+                while True:
+                    self._check_open()
+                    wake = self._consume_event(channels, event_id, timeout, deadline)
+                    if wake is None:
+                        return
+                    if deadline_passed(caller):
+                        raise WaitDeadlineExceededError(
+                            f"The caller's deadline passed while waiting for event {event_id} "
+                            f"on {','.join(channels)}."
+                        )
+                    if not caller.is_active():
+                        raise WaitAbandonedError(
+                            f"The caller cancelled while waiting for event {event_id} on "
+                            f"{','.join(channels)}."
+                        )
+                    self._condition.wait(sleep_for(caller, wake, cancel_check_interval))
+
+    def _consume_event(
+        self, channels: list[str], event_id: int, timeout: float, deadline: float | None
+    ) -> float | None:
+        """Consume the event if it occurred on every channel (None); else when to look again.
+
+        The returned time is :func:`time.monotonic`-based and may be ``inf`` (nothing pending,
+        no timeout). Callers hold the lock.
+
+        Raises:
+            DriverError: the timeout elapsed (-1074116059).
+        """
+        now = time.monotonic()
+        due = [self._events[channel].get(event_id) for channel in channels]
+        latest = max((at for at in due if at is not None), default=now)
+        if None not in due and latest <= now:
+            for channel in channels:
+                self._events[channel].pop(event_id, None)
+            return None
+        if deadline is not None and now >= deadline:
+            raise DriverError(
+                DCPOWER_EVENT_TIMEOUT,
+                f"Event {event_id} on {','.join(channels)} within {timeout:g} s.",
+            )
+        wake = math.inf if None in due else latest
+        return wake if deadline is None else min(wake, deadline)
+
+    def _wake_waiters(self) -> None:
+        with self._condition:
+            self._condition.notify_all()
 
     def measure_multiple(self, channel_string: str) -> list[Measurement]:
         """One measurement per named channel, in order."""
@@ -404,40 +481,63 @@ class DCPowerSession(SimulatedSession):
 def parse_resource_channels(resource_name: str) -> list[str]:
     """Fully qualified channel names of an independent-channels resource name, in order.
 
+    Linear in the length of ``resource_name``: every range is checked against the instrument's
+    :data:`CHANNELS_PER_INSTRUMENT` channels before it is expanded, and repeats are found with a
+    set.
+
     Raises:
-        DriverError: empty or malformed resource name, or a channel named twice.
+        DriverError: empty or malformed resource name (-1074118656); a channel the instrument
+            does not have (-1074135008); a channel named twice.
     """
     names: list[str] = []
+    seen: set[str] = set()
     for token in resource_name.split(","):
         instrument, separator, channel = token.strip().rpartition("/")
         if not separator:
             instrument, channel = channel, f"0-{CHANNELS_PER_INSTRUMENT - 1}"
         instrument = instrument.strip()
-        if not instrument or "/" in instrument:
+        numbers = _numbers(channel)
+        if not instrument or "/" in instrument or numbers is None:
             raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {token.strip()}")
-        try:
-            numbers = _expand_numbers(channel, token)
-        except DriverError:
-            raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {token.strip()}") from None
+        if _highest(numbers) >= CHANNELS_PER_INSTRUMENT:
+            raise DriverError(
+                UNKNOWN_CHANNEL_NAME,
+                f"Channel name: {token.strip()}\n{instrument} has {CHANNELS_PER_INSTRUMENT} "
+                f"channels: {instrument}/0-{CHANNELS_PER_INSTRUMENT - 1}.",
+            )
         for number in numbers:
             name = f"{instrument}/{number}"
-            if name.lower() in (existing.lower() for existing in names):
+            key = name.lower()
+            if key in seen:
                 raise DriverError(DUPLICATE_CHANNEL_STRING, f"Channel: {name}")
+            seen.add(key)
             names.append(name)
     return names
 
 
-def _expand_numbers(text: str, token: str) -> list[str]:
-    """``"2"`` → ``["2"]``, ``"0-2"``/``"0:2"`` → ``["0", "1", "2"]`` (descending too)."""
-    text = text.strip()
-    if text.isdigit():
-        return [str(int(text))]
-    match = _RANGE.fullmatch(text)
+def _numbers(text: str) -> range | None:
+    """``"2"`` → 2, ``"0-2"``/``"0:2"`` → 0, 1, 2 (``"2-0"`` descending); None if malformed.
+
+    A lazy ``range``: nothing is expanded, so callers check :func:`_highest` first. A number of
+    more than :data:`_MAX_DIGITS` digits stands for one beyond every channel.
+    """
+    match = _NUMBERS.fullmatch(text.strip())
     if match is None:
-        raise _unknown_channel(token)
-    start, end = int(match.group(1)), int(match.group(2))
+        return None
+    start = _number(match.group(1))
+    end = start if match.group(2) is None else _number(match.group(2))
     step = 1 if end >= start else -1
-    return [str(number) for number in range(start, end + step, step)]
+    return range(start, end + step, step)
+
+
+def _number(digits: str) -> int:
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
+def _highest(numbers: range) -> int:
+    """The largest number of a non-empty range, without expanding it."""
+    return max(numbers[0], numbers[-1])
 
 
 def _unknown_channel(token: str) -> DriverError:

@@ -93,6 +93,17 @@ class SessionNameConflictError(SessionRequestError):
     """The name belongs to a session of the other driver (``INVALID_ARGUMENT``)."""
 
 
+class WaitAbandonedError(DeviceServerError):
+    """The caller of a waiting call cancelled or its deadline passed (``CANCELLED``).
+
+    The client has gone, so it never sees this; it only ends the server-side wait.
+    """
+
+
+class WaitDeadlineExceededError(WaitAbandonedError):
+    """The caller's deadline passed while it waited (``DEADLINE_EXCEEDED``)."""
+
+
 def invalid_session(name: str) -> DriverError:
     """What NI's server answers for an unknown session name: the driver's invalid-handle error."""
     return DriverError(INVALID_SESSION_HANDLE, f"Session name: {name!r}")

@@ -18,6 +18,11 @@ from local_ni_platform.device_server.servicers import (
     DmmServicer,
 )
 from local_ni_platform.parts import HostedService
+from local_ni_platform.waits import (
+    DEFAULT_CANCEL_CHECK_INTERVAL,
+    DEFAULT_MAX_WAITING_CALLS,
+    WaitBudget,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -36,20 +41,50 @@ class DeviceServerPart:
     class would make resolution ambiguous.
     """
 
-    def __init__(self, *, load_resistance: float = LOAD_RESISTANCE_OHMS) -> None:
-        """Prepare the part; new DCPower sessions drive ``load_resistance`` ohms per channel."""
+    def __init__(
+        self,
+        *,
+        load_resistance: float = LOAD_RESISTANCE_OHMS,
+        max_waiting_calls: int = DEFAULT_MAX_WAITING_CALLS,
+        cancel_check_interval: float = DEFAULT_CANCEL_CHECK_INTERVAL,
+    ) -> None:
+        """Prepare the part; new DCPower sessions drive ``load_resistance`` ohms per channel.
+
+        At most ``max_waiting_calls`` event waits sleep at once (the part's wait budget, see
+        :mod:`local_ni_platform.waits`); one more is refused with ``RESOURCE_EXHAUSTED``. A
+        waiter re-checks its caller at least every ``cancel_check_interval`` seconds (tests raise
+        it to prove that the RPC's termination callback ends the wait).
+        """
         self._load_resistance = load_resistance
+        self._cancel_check_interval = cancel_check_interval
         self._repository = SessionRepository()
+        self._waits = WaitBudget("NI-DCPower event wait", max_waiting_calls)
 
     @property
     def repository(self) -> SessionRepository:
         """The named sessions of both drivers (for inspection in tests and tools)."""
         return self._repository
 
+    @property
+    def waits(self) -> WaitBudget:
+        """The budget of event waits; ``waits.active`` is how many sleep now."""
+        return self._waits
+
+    @property
+    def max_waiting_calls(self) -> int:
+        """Event waits that may sleep at once; the platform keeps this many threads for them."""
+        return self._waits.limit
+
     def add_to_server(self, server: grpc.Server) -> Sequence[HostedService]:
         """Add the NiDCPower and NiDmm servicers; announce one device server providing both."""
         dcpower_pb2_grpc.add_NiDCPowerServicer_to_server(
-            DCPowerServicer(self._repository, load_resistance=self._load_resistance), server
+            DCPowerServicer(
+                self._repository,
+                load_resistance=self._load_resistance,
+                wait_budget=self._waits,
+                cancel_check_interval=self._cancel_check_interval,
+            ),
+            server,
         )
         dmm_pb2_grpc.add_NiDmmServicer_to_server(DmmServicer(self._repository), server)
         return [

@@ -19,8 +19,12 @@ ATTACH_TO_EXISTING     attach, ``False``                         :class:`Session
 - Closing removes the name before the instrument is closed, so the name is free even if closing
   fails.
 
-Initialization runs under the repository lock, as in NI's server, so two clients racing to
-initialize one name get one session and one attach.
+Initialization (the driver's init: parsing the resource name, creating the simulation) runs
+*outside* the repository lock, so a slow or refused init never stalls other sessions' calls. The
+result is only published under the lock, after checking the name again: two clients racing to
+initialize one name still get one session and one attach (or one ``SessionExistsError`` for
+INITIALIZE_NEW), exactly as if the inits had been serialized; the loser's fresh instrument is
+closed unseen.
 """
 
 from __future__ import annotations
@@ -101,28 +105,47 @@ class SessionRepository:
         """
         behavior = InitializationBehavior(behavior)
         with self._lock:
-            existing = self._sessions.get(name) if name else None
-            if existing is None:
-                if behavior is InitializationBehavior.ATTACH_TO_EXISTING:
-                    raise SessionNotInitializedError(
-                        f"Cannot attach to '{name}' because a session has not been initialized."
-                    )
-                instrument = initialize()
-                if not name:
-                    name = self._next_generated_name()
-                self._sessions[name] = instrument
-                _logger.info("Initialized %s session %r.", kind.__name__, name)
-                return OpenedSession(name, instrument, new_session_initialized=True)
-            if behavior is InitializationBehavior.INITIALIZE_NEW:
-                raise SessionExistsError(
-                    f"Cannot initialize '{name}' when a session already exists."
+            opened = self._attach_or_refuse(name, behavior, kind)
+        if opened is not None:
+            return opened
+        instrument = initialize()  # outside the lock: other sessions' calls go on meanwhile
+        try:
+            with self._lock:
+                opened = self._attach_or_refuse(name, behavior, kind)
+                if opened is None:
+                    if not name:
+                        name = self._next_generated_name()
+                    self._sessions[name] = instrument
+                    _logger.info("Initialized %s session %r.", kind.__name__, name)
+                    return OpenedSession(name, instrument, new_session_initialized=True)
+        except BaseException:
+            instrument.close()  # another client initialized the name meanwhile and won
+            raise
+        instrument.close()  # another client initialized the name meanwhile: attach to theirs
+        return opened
+
+    def _attach_or_refuse(
+        self, name: str, behavior: InitializationBehavior, kind: type[_T]
+    ) -> OpenedSession[_T] | None:
+        """The existing session ``name`` per ``behavior``, or None if one must be initialized.
+
+        Callers hold the lock.
+        """
+        existing = self._sessions.get(name) if name else None
+        if existing is None:
+            if behavior is InitializationBehavior.ATTACH_TO_EXISTING:
+                raise SessionNotInitializedError(
+                    f"Cannot attach to '{name}' because a session has not been initialized."
                 )
-            if not isinstance(existing, kind):
-                raise SessionNameConflictError(
-                    f'The session name "{name}" is being used by a different driver.'
-                )
-            _logger.info("Attached to %s session %r.", kind.__name__, name)
-            return OpenedSession(name, existing, new_session_initialized=False)
+            return None
+        if behavior is InitializationBehavior.INITIALIZE_NEW:
+            raise SessionExistsError(f"Cannot initialize '{name}' when a session already exists.")
+        if not isinstance(existing, kind):
+            raise SessionNameConflictError(
+                f'The session name "{name}" is being used by a different driver.'
+            )
+        _logger.info("Attached to %s session %r.", kind.__name__, name)
+        return OpenedSession(name, existing, new_session_initialized=False)
 
     def get(self, name: str, kind: type[_T]) -> _T:
         """The open session ``name`` of driver ``kind``.

@@ -16,6 +16,10 @@ see what they see with the real server:
   ``DriverTooOldError``.
 - Every RPC that is not simulated answers ``UNIMPLEMENTED`` naming itself. (NI's clients replace
   that message with their own "not supported by the NI gRPC Device Server" text.)
+- ``WaitForEvent``/``WaitForEventWithChannels`` pass the RPC's context as the waiter's caller, so a
+  wait ends when the client cancels or its deadline passes; a wait that would sleep while the
+  part's wait budget is full is refused with ``RESOURCE_EXHAUSTED`` (see
+  :mod:`local_ni_platform.waits`).
 
 The generated bases and messages ship inside the ``nidcpower`` and ``nidmm`` packages.
 """
@@ -43,10 +47,18 @@ from local_ni_platform.device_server.errors import (
     SessionExistsError,
     SessionNameConflictError,
     SessionNotInitializedError,
+    WaitAbandonedError,
+    WaitDeadlineExceededError,
     error_message,
 )
 from local_ni_platform.device_server.instrument import SimulatedSession
 from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
+from local_ni_platform.waits import (
+    DEFAULT_CANCEL_CHECK_INTERVAL,
+    DEFAULT_MAX_WAITING_CALLS,
+    WaitBudget,
+    WaitBudgetExhaustedError,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +77,8 @@ _STATUS_BY_ERROR: dict[type[DeviceServerError], grpc.StatusCode] = {
     SessionExistsError: grpc.StatusCode.ALREADY_EXISTS,
     SessionNotInitializedError: grpc.StatusCode.FAILED_PRECONDITION,
     SessionNameConflictError: grpc.StatusCode.INVALID_ARGUMENT,
+    WaitAbandonedError: grpc.StatusCode.CANCELLED,
+    WaitDeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
 }
 
 _S = TypeVar("_S", bound=SimulatedSession)
@@ -152,6 +166,11 @@ class _DriverServicer:
             _logger.debug("Driver error on session %r: %s", vi.name, error)
             session.record_error(error)
             abort_with(context, error)
+        except DeviceServerError as error:
+            abort_with(context, error)
+        except WaitBudgetExhaustedError as error:
+            _logger.warning("Wait on session %r refused: %s", vi.name, error)
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(error))
 
     def _close(self, context: grpc.ServicerContext, vi: Any, kind: type[_S]) -> None:
         """Forget the name first, then close: the name is free even if closing fails."""
@@ -230,11 +249,25 @@ class DCPowerServicer(_DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # t
     _messages = dcpower_pb2
 
     def __init__(
-        self, repository: SessionRepository, *, load_resistance: float = LOAD_RESISTANCE_OHMS
+        self,
+        repository: SessionRepository,
+        *,
+        load_resistance: float = LOAD_RESISTANCE_OHMS,
+        wait_budget: WaitBudget | None = None,
+        cancel_check_interval: float = DEFAULT_CANCEL_CHECK_INTERVAL,
     ) -> None:
-        """Serve the DCPower sessions of ``repository``; new sessions get ``load_resistance``."""
+        """Serve the DCPower sessions of ``repository``; new sessions get ``load_resistance``.
+
+        Event waits that must sleep hold a slot of ``wait_budget`` (default: a budget of
+        :data:`~local_ni_platform.waits.DEFAULT_MAX_WAITING_CALLS`); a waiter re-checks its caller
+        at least every ``cancel_check_interval`` seconds.
+        """
         super().__init__(repository)
         self._load_resistance = load_resistance
+        self._wait_budget = wait_budget or WaitBudget(
+            "NI-DCPower event wait", DEFAULT_MAX_WAITING_CALLS
+        )
+        self._cancel_check_interval = cancel_check_interval
 
     def InitializeWithIndependentChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
         def initialize() -> DCPowerSession:
@@ -305,15 +338,30 @@ class DCPowerServicer(_DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # t
         return dcpower_pb2.ResetResponse(status=0)
 
     def WaitForEventWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._wait_for_event(context, request, request.channel_name)
+        return dcpower_pb2.WaitForEventWithChannelsResponse(status=0)
+
+    def WaitForEvent(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._wait_for_event(context, request, "")
+        return dcpower_pb2.WaitForEventResponse(status=0)
+
+    def _wait_for_event(self, context: grpc.ServicerContext, request: Any, channels: str) -> None:
+        """Wait for the event on ``channels`` ("" = all) for as long as the caller waits."""
         member = request.WhichOneof("event_id_enum")
         event_id = request.event_id if member == "event_id" else request.event_id_raw
         self._call(
             context,
             request.vi,
             DCPowerSession,
-            lambda s: s.wait_for_event(request.channel_name, event_id, request.timeout),
+            lambda s: s.wait_for_event(
+                channels,
+                event_id,
+                request.timeout,
+                caller=context,
+                budget=self._wait_budget,
+                cancel_check_interval=self._cancel_check_interval,
+            ),
         )
-        return dcpower_pb2.WaitForEventWithChannelsResponse(status=0)
 
     def MeasureMultiple(self, request: Any, context: grpc.ServicerContext) -> Any:
         measurements = self._call(

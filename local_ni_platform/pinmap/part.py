@@ -27,6 +27,11 @@ class PinMapPart:
         """The pin maps this part serves."""
         return self._store
 
+    @property
+    def max_waiting_calls(self) -> int:
+        """No Pin Map call waits, so the part needs no threads of its own."""
+        return 0
+
     def add_to_server(self, server: grpc.Server) -> Sequence[HostedService]:
         """Add the servicer to ``server``; return how discovery should announce it."""
         pin_map_service_pb2_grpc.add_PinMapServiceServicer_to_server(

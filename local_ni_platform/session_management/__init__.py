@@ -10,6 +10,7 @@
 from local_ni_platform.session_management.errors import (
     InvalidRequestError,
     RequestCancelledError,
+    RequestDeadlineExceededError,
     ServiceStoppingError,
     SessionAlreadyRegisteredError,
     SessionManagementError,
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidRequestError",
     "MultiplexerRecord",
     "RequestCancelledError",
+    "RequestDeadlineExceededError",
     "ReservationManager",
     "ServiceStoppingError",
     "SessionAlreadyRegisteredError",

@@ -29,3 +29,7 @@ class ServiceStoppingError(SessionsUnavailableError):
 
 class RequestCancelledError(SessionManagementError):
     """The client cancelled the request or its deadline passed while it waited (``CANCELLED``)."""
+
+
+class RequestDeadlineExceededError(RequestCancelledError):
+    """The client's deadline passed while the request waited (``DEADLINE_EXCEEDED``)."""

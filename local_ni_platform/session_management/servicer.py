@@ -34,6 +34,7 @@ from local_ni_platform.pinmap.store import PinMapStore
 from local_ni_platform.session_management.errors import (
     InvalidRequestError,
     RequestCancelledError,
+    RequestDeadlineExceededError,
     SessionAlreadyRegisteredError,
     SessionsUnavailableError,
 )
@@ -45,6 +46,7 @@ from local_ni_platform.session_management.records import (
 from local_ni_platform.session_management.registry import SessionRegistry
 from local_ni_platform.session_management.reservations import ReservationManager, check_timeout
 from local_ni_platform.status import StatusByError, call_with_status
+from local_ni_platform.waits import WaitBudgetExhaustedError
 
 SERVICE_NAME: str = pb2.DESCRIPTOR.services_by_name["SessionManagementService"].full_name
 """Full gRPC name of the service; also the interface and class NI's client resolves."""
@@ -56,7 +58,9 @@ _STATUS_BY_ERROR: StatusByError = {
     InvalidRequestError: grpc.StatusCode.INVALID_ARGUMENT,
     SessionAlreadyRegisteredError: grpc.StatusCode.ALREADY_EXISTS,
     SessionsUnavailableError: grpc.StatusCode.UNAVAILABLE,
+    RequestDeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
     RequestCancelledError: grpc.StatusCode.CANCELLED,
+    WaitBudgetExhaustedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -276,9 +280,8 @@ class SessionManagementServicer(pb2_grpc.SessionManagementServiceServicer):
         self, records: Sequence[SessionRecord], timeout: int, context: grpc.ServicerContext
     ) -> None:
         """Reserve for an RPC; stop waiting as soon as the RPC ends, and never leak sessions."""
-        # Called when the RPC terminates (also on client cancel or deadline): wakes the waiter.
-        context.add_callback(self._reservations.wake_waiters)
-        self._reservations.reserve(records, timeout, is_active=context.is_active)
+        # The context is the waiter's caller: its end (cancel, deadline) ends the wait at once.
+        self._reservations.reserve(records, timeout, caller=context)
         if not context.is_active():
             self._reservations.unreserve(record.name for record in records)
             raise RequestCancelledError(
