@@ -130,6 +130,10 @@ class JsonLoggerServicer:
         server's limit (--max-record-bytes); that batch is not written.
         NOT_FOUND           the session does not exist or was closed during the stream.
         RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
+        RESOURCE_EXHAUSTED  also: the service already has its limit of open streams (--max-streams,
+        default 256); refused at once, before any batch is read.
+        DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
+        (--stream-idle-timeout, default 300 s); send batches more often than that.
         On an error, the batches before the failing one are kept (a failing batch is written whole
         or not at all); the details say how many records were written.
         """

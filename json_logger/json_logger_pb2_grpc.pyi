@@ -12,6 +12,8 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   INTERNAL            an unexpected server failure or an unclassified OS error; the details name
                       the cause. Records acknowledged before it are kept; the service keeps serving.
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself).
+  RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
+                      + 32); refused at once, nothing done: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
 """
 
@@ -97,6 +99,10 @@ class JsonLoggerStub:
                           server's limit (--max-record-bytes); that batch is not written.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
+      RESOURCE_EXHAUSTED  also: the service already has its limit of open streams (--max-streams,
+                          default 256); refused at once, before any batch is read.
+      DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
+                          (--stream-idle-timeout, default 300 s); send batches more often than that.
     On an error, the batches before the failing one are kept (a failing batch is written whole
     or not at all); the details say how many records were written.
     """
@@ -164,6 +170,10 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
                           server's limit (--max-record-bytes); that batch is not written.
       NOT_FOUND           the session does not exist or was closed during the stream.
       RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
+      RESOURCE_EXHAUSTED  also: the service already has its limit of open streams (--max-streams,
+                          default 256); refused at once, before any batch is read.
+      DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
+                          (--stream-idle-timeout, default 300 s); send batches more often than that.
     On an error, the batches before the failing one are kept (a failing batch is written whole
     or not at all); the details say how many records were written.
     """
@@ -252,6 +262,10 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
                               server's limit (--max-record-bytes); that batch is not written.
           NOT_FOUND           the session does not exist or was closed during the stream.
           RESOURCE_EXHAUSTED / INTERNAL   a write failed as for LogMeasurementData.
+          RESOURCE_EXHAUSTED  also: the service already has its limit of open streams (--max-streams,
+                              default 256); refused at once, before any batch is read.
+          DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
+                              (--stream-idle-timeout, default 300 s); send batches more often than that.
         On an error, the batches before the failing one are kept (a failing batch is written whole
         or not at all); the details say how many records were written.
         """

@@ -9,7 +9,7 @@ import click
 from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT
 from logger_service.server import DEFAULT_HOST, JsonLoggerServer
 from session_core import hosting, paths
-from session_core.service_host import serve_until_stopped
+from session_core.service_host import call_limit_options, serve_until_stopped
 
 
 @click.command()
@@ -38,6 +38,7 @@ from session_core.service_host import serve_until_stopped
     "separated like PATH). Default: anywhere the service user can write.",
 )
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@call_limit_options
 def main(
     host: str,
     port: int,
@@ -46,6 +47,7 @@ def main(
     max_record_bytes: int,
     allow_dirs: tuple[str, ...],
     verbose: int,
+    limits: hosting.CallLimits,
 ) -> None:
     """Serve JSON-lines log files as shareable sessions until Enter, Ctrl+C or SIGTERM."""
     hosting.configure_logging(verbose)
@@ -62,5 +64,6 @@ def main(
         max_record_bytes=max_record_bytes,
         allowed_dirs=allowed,
         register_with_discovery=not no_discovery,
+        limits=limits,
     )
     serve_until_stopped(server, module="logger_service")

@@ -41,7 +41,7 @@ class JsonLoggerServer(ServiceHost):
         register_with_discovery: bool = True,
         service_config_path: Path = SERVICE_CONFIG_PATH,
         discovery_client: DiscoveryClient | None = None,
-        max_workers: int = hosting.DEFAULT_MAX_WORKERS,
+        limits: hosting.CallLimits = hosting.DEFAULT_CALL_LIMITS,
     ) -> None:
         servicer = JsonLoggerServicer(
             fsync=fsync, max_record_bytes=max_record_bytes, allowed_dirs=allowed_dirs
@@ -55,5 +55,5 @@ class JsonLoggerServer(ServiceHost):
             port=port,
             register_with_discovery=register_with_discovery,
             discovery_client=discovery_client,
-            max_workers=max_workers,
+            limits=limits,
         )

@@ -28,6 +28,8 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   INTERNAL            an unexpected server failure; the details name the cause. Committed rows are
                       kept; the service keeps serving.
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself).
+  RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
+                      + 32); refused at once, nothing done: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
 """
 

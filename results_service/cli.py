@@ -8,7 +8,7 @@ import click
 
 from results_service.server import DEFAULT_HOST, ResultsDatabaseServer
 from session_core import hosting, paths
-from session_core.service_host import serve_until_stopped
+from session_core.service_host import call_limit_options, serve_until_stopped
 
 
 @click.command()
@@ -29,8 +29,14 @@ from session_core.service_host import serve_until_stopped
     "folders separated like PATH). Default: anywhere the service user can write.",
 )
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@call_limit_options
 def main(
-    host: str, port: int, no_discovery: bool, allow_dirs: tuple[str, ...], verbose: int
+    host: str,
+    port: int,
+    no_discovery: bool,
+    allow_dirs: tuple[str, ...],
+    verbose: int,
+    limits: hosting.CallLimits,
 ) -> None:
     """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
     each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
@@ -43,6 +49,10 @@ def main(
 
         activate()
     server = ResultsDatabaseServer(
-        host=host, port=port, allowed_dirs=allowed, register_with_discovery=not no_discovery
+        host=host,
+        port=port,
+        allowed_dirs=allowed,
+        register_with_discovery=not no_discovery,
+        limits=limits,
     )
     serve_until_stopped(server, module="results_service")

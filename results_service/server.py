@@ -35,7 +35,7 @@ class ResultsDatabaseServer(ServiceHost):
         register_with_discovery: bool = True,
         service_config_path: Path = SERVICE_CONFIG_PATH,
         discovery_client: DiscoveryClient | None = None,
-        max_workers: int = hosting.DEFAULT_MAX_WORKERS,
+        limits: hosting.CallLimits = hosting.DEFAULT_CALL_LIMITS,
     ) -> None:
         servicer = ResultsDatabaseServicer(allowed_dirs=allowed_dirs)
         super().__init__(
@@ -49,5 +49,5 @@ class ResultsDatabaseServer(ServiceHost):
             port=port,
             register_with_discovery=register_with_discovery,
             discovery_client=discovery_client,
-            max_workers=max_workers,
+            limits=limits,
         )

@@ -3,6 +3,41 @@ the plug-ins).
 
 One way to: build a thread-pool server with health checking and reflection, bind loopback, print
 one ready line, and wait for a stop request (Enter on an interactive terminal, SIGINT or SIGTERM).
+
+Staying available with many open streams
+----------------------------------------
+gRPC's thread-pool server runs each call on one worker thread from its first to its last message,
+so a client-streaming call (``StreamMeasurementData``) holds a worker for as long as its client
+keeps it open, sending or not. With a fixed pool of 32 workers, 32 open streams froze a service:
+unary calls, ``CloseFile`` and health checks all waited for a free worker until their deadlines.
+The session services (:class:`session_core.service_host.ServiceHost`) are therefore hosted with
+:class:`CallLimits` (``create_server(stream_limiter=...)``):
+
+- **Every admitted call has its worker at once.** The pool has ``max_streams + unary_workers``
+  workers and gRPC's ``maximum_concurrent_rpcs`` is the same number, so a call is either run at
+  once or refused at once with ``RESOURCE_EXHAUSTED`` ("Concurrent RPC limit exceeded!"); no call
+  ever waits in the pool's queue.
+- **Streams can never take every worker.** A :class:`StreamLimiter` (a server interceptor) lets
+  at most ``max_streams`` streaming calls (request or response streaming: ``StreamMeasurementData``,
+  health ``Watch``, reflection) be open at once; one more is refused at once with
+  ``RESOURCE_EXHAUSTED`` naming the limit, so ``unary_workers`` workers are always left for
+  unary calls and health checks.
+- **Idle streams do not hold a slot forever.** A stream whose client sends no message for
+  ``stream_idle_timeout`` seconds is ended with ``DEADLINE_EXCEEDED`` (raised as a
+  :class:`StreamIdleError` from the request iterator, so the servicer reports it like any other
+  error: the logger's message says how many records of the stream were written). A servicer
+  blocked waiting for a message cannot be given a timeout in gRPC's thread-pool server, so each
+  read of a request is done by a reader thread (a pool shared by the server's streams) and waited
+  for with the timeout.
+
+Why not an asyncio server (``grpc.aio``), which holds no thread for an open stream: the servicers,
+the session registry and the resources (files, SQLite, PostgreSQL) are synchronous and guarded by
+thread locks, so their work would run in a thread pool anyway, and the handlers, the error
+mapping (:func:`session_core.errors.reports_errors`), health, reflection, start and stop, and the
+in-process hosting in notebooks (which run their own event loop) would all change for that one
+gain. Blocked threads cost memory, not CPU: 256 open streams hold 256 workers and at most 256
+reader threads; ``benchmarks/service_stress.py`` measures what unary calls see meanwhile. Servers
+created without a limiter (the local platform, the plug-ins) keep a plain pool of ``max_workers``.
 """
 
 from __future__ import annotations
@@ -11,25 +46,247 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Final, TypeVar, cast
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from session_core.errors import ServiceError
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_WORKERS = 32
+"""Workers of a plain server; with a stream limiter, the workers kept for unary calls."""
+DEFAULT_MAX_STREAMS = 256
+DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
+MAX_STREAMS_OPTION = "--max-streams"
+STREAM_IDLE_TIMEOUT_OPTION = "--stream-idle-timeout"
+
+RequestT = TypeVar("RequestT")
+ResponseT = TypeVar("ResponseT")
 
 
-def create_server(*, max_workers: int = DEFAULT_MAX_WORKERS) -> grpc.Server:
-    """Create a thread-pool gRPC server."""
+@dataclass(frozen=True)
+class CallLimits:
+    """How many calls a session service runs at once, and how long a stream may stay idle."""
+
+    max_streams: int = DEFAULT_MAX_STREAMS
+    """Streaming calls open at once; one more is refused at once with RESOURCE_EXHAUSTED."""
+    unary_workers: int = DEFAULT_MAX_WORKERS
+    """Workers that streams can never take: unary calls and health checks always have them."""
+    stream_idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT
+    """Seconds a stream may go without a message before it is ended with DEADLINE_EXCEEDED."""
+
+    def __post_init__(self) -> None:
+        if self.max_streams < 1 or self.unary_workers < 1:
+            raise ValueError(
+                f"max_streams and unary_workers must be at least 1, got {self.max_streams} and "
+                f"{self.unary_workers}"
+            )
+        if not self.stream_idle_timeout > 0:
+            raise ValueError(
+                f"stream_idle_timeout must be positive, got {self.stream_idle_timeout}"
+            )
+
+    @property
+    def max_calls(self) -> int:
+        """Calls running at once (the pool's workers); one more is refused at once."""
+        return self.max_streams + self.unary_workers
+
+
+DEFAULT_CALL_LIMITS = CallLimits()
+
+
+class StreamIdleError(ServiceError):
+    """The client sent no message on its stream for the idle timeout."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+_END: Final = object()
+
+
+class StreamLimiter(grpc.ServerInterceptor):
+    """Admits at most ``max_streams`` streaming calls at once (refusing one more at once with
+    RESOURCE_EXHAUSTED) and ends a stream whose client sent nothing for ``idle_timeout`` seconds
+    with DEADLINE_EXCEEDED. Unary calls pass through untouched. See the module docstring.
+    """
+
+    def __init__(self, *, max_streams: int, idle_timeout: float) -> None:
+        self.max_streams = max_streams
+        self.idle_timeout = idle_timeout
+        self._lock = threading.Lock()
+        self._open = 0
+        self._refusing = False
+        # One pending read per open stream; twice that leaves room for reads abandoned by an idle
+        # timeout, which end as soon as their call does. Threads are created only when needed.
+        self._readers = futures.ThreadPoolExecutor(
+            max_workers=2 * max_streams, thread_name_prefix="grpc-stream-reader"
+        )
+
+    @property
+    def open_streams(self) -> int:
+        """Streaming calls admitted and not yet finished."""
+        with self._lock:
+            return self._open
+
+    def close(self) -> None:
+        """Let the reader threads go (after the server stopped)."""
+        self._readers.shutdown(wait=False, cancel_futures=True)
+
+    def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], grpc.RpcMethodHandler[RequestT, ResponseT] | None
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[RequestT, ResponseT] | None:
+        """Wrap the handler of a streaming method; return any other unchanged."""
+        handler = continuation(handler_call_details)
+        if handler is None or not (handler.request_streaming or handler.response_streaming):
+            return handler
+        behavior: Callable[..., Any] | None
+        wrap: Callable[..., Any]
+        if handler.request_streaming and handler.response_streaming:
+            behavior, wrap = handler.stream_stream, grpc.stream_stream_rpc_method_handler
+        elif handler.request_streaming:
+            behavior, wrap = handler.stream_unary, grpc.stream_unary_rpc_method_handler
+        else:
+            behavior, wrap = handler.unary_stream, grpc.unary_stream_rpc_method_handler
+        if behavior is None:
+            return handler
+        limited = self._limited(
+            behavior,
+            handler_call_details.method,
+            request_streaming=handler.request_streaming,
+            response_streaming=handler.response_streaming,
+        )
+        return cast(
+            "grpc.RpcMethodHandler[RequestT, ResponseT]",
+            wrap(
+                limited,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            ),
+        )
+
+    def _limited(
+        self,
+        behavior: Callable[[Any, grpc.ServicerContext], Any],
+        method: str,
+        *,
+        request_streaming: bool,
+        response_streaming: bool,
+    ) -> Callable[[Any, grpc.ServicerContext], Any]:
+        """``behavior`` run only when a stream slot is free, with idle-guarded requests."""
+
+        def limited(request: Any, context: grpc.ServicerContext) -> Any:
+            release = self._admit(method, context)
+            if request_streaming:
+                request = self._idle_guarded(request)
+            if not response_streaming:
+                try:
+                    return behavior(request, context)
+                except StreamIdleError as error:  # a servicer that does not report errors itself
+                    context.abort(error.code, error.message)
+                finally:
+                    release()
+            # The responses are sent by iterating what the behavior returns, after it returned:
+            # the slot is released when that iteration ends, or when the call does.
+            context.add_callback(release)
+            try:
+                responses = behavior(request, context)
+            except BaseException:
+                release()
+                raise
+            return _released_after(responses, release, context)
+
+        return limited
+
+    def _admit(self, method: str, context: grpc.ServicerContext) -> Callable[[], None]:
+        """Take a stream slot and return its (idempotent) release; refuse when none is free."""
+        with self._lock:
+            admitted = self._open < self.max_streams
+            if admitted:
+                self._open += 1
+            first_refusal = not admitted and not self._refusing
+            self._refusing = not admitted
+        if first_refusal:  # once until a stream ends, not once per refused call
+            _logger.warning(
+                "Refusing new streams (%s): %d are open, the limit (%s).",
+                method,
+                self.max_streams,
+                MAX_STREAMS_OPTION,
+            )
+        if not admitted:
+            context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"too many open streams: {self.max_streams} streaming calls are open, the "
+                f"service's limit ({MAX_STREAMS_OPTION}); finish or cancel one, or retry later",
+            )
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            with self._lock:
+                if not released:
+                    released = True
+                    self._open -= 1
+                    self._refusing = False
+
+        return release
+
+    def _idle_guarded(self, requests: Iterator[RequestT]) -> Iterator[RequestT]:
+        """``requests``, each waited for at most the idle timeout (then StreamIdleError)."""
+        while True:
+            pending = self._readers.submit(next, requests, _END)
+            try:
+                request = pending.result(timeout=self.idle_timeout)
+            except futures.TimeoutError:
+                raise StreamIdleError(
+                    f"the stream sent nothing for {self.idle_timeout:g} s, the service's limit "
+                    f"for an idle stream ({STREAM_IDLE_TIMEOUT_OPTION}); open a new stream to "
+                    "go on"
+                ) from None
+            if request is _END:
+                return
+            yield cast(RequestT, request)
+
+
+def _released_after(
+    responses: Iterator[ResponseT], release: Callable[[], None], context: grpc.ServicerContext
+) -> Iterator[ResponseT]:
+    try:
+        yield from responses
+    except StreamIdleError as error:
+        context.abort(error.code, error.message)
+    finally:
+        release()
+
+
+def create_server(
+    *, max_workers: int = DEFAULT_MAX_WORKERS, stream_limiter: StreamLimiter | None = None
+) -> grpc.Server:
+    """Create a thread-pool gRPC server.
+
+    With ``stream_limiter``, the pool has ``max_workers`` more workers than the limiter's
+    ``max_streams``, and gRPC refuses a call past that many at once (see the module docstring).
+    """
+    if stream_limiter is None:
+        return grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-worker")
+        )
+    calls = max_workers + stream_limiter.max_streams
     return grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-worker")
+        futures.ThreadPoolExecutor(max_workers=calls, thread_name_prefix="grpc-worker"),
+        interceptors=[stream_limiter],
+        maximum_concurrent_rpcs=calls,
     )
 
 

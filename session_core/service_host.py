@@ -1,16 +1,19 @@
 """Host a session service: a gRPC server with health, reflection and discovery registration.
 
 Each service is a :class:`ServiceHost` given its servicer (``with Host(...) as server`` in a
-notebook or a test) and :func:`serve_until_stopped` from its command line.
+notebook or a test) and :func:`serve_until_stopped` from its command line. Every host runs with
+:class:`session_core.hosting.CallLimits` (how many streams, how long idle; see the docstring of
+``session_core.hosting`` for why), which a command line takes with :func:`call_limit_options`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import click
 import grpc
@@ -50,12 +53,18 @@ class ServiceHost:
         port: int = 0,
         register_with_discovery: bool = True,
         discovery_client: DiscoveryClient | None = None,
-        max_workers: int = hosting.DEFAULT_MAX_WORKERS,
+        limits: hosting.CallLimits = hosting.DEFAULT_CALL_LIMITS,
     ) -> None:
         self.host = host
         self.servicer = servicer
+        self.limits = limits
         self._requested_port = port
-        self._server: grpc.Server = hosting.create_server(max_workers=max_workers)
+        self._streams = hosting.StreamLimiter(
+            max_streams=limits.max_streams, idle_timeout=limits.stream_idle_timeout
+        )
+        self._server: grpc.Server = hosting.create_server(
+            max_workers=limits.unary_workers, stream_limiter=self._streams
+        )
         add_to_server(self._server)
         self._health: health.HealthServicer = hosting.add_health_and_reflection(
             self._server, service_names
@@ -76,6 +85,11 @@ class ServiceHost:
         return f"{self.host}:{self.port}"
 
     @property
+    def open_streams(self) -> int:
+        """Streaming calls open now (at most ``limits.max_streams``)."""
+        return self._streams.open_streams
+
+    @property
     def registered(self) -> bool:
         """Whether the service registers with the Discovery Service."""
         return self._registration is not None
@@ -90,6 +104,7 @@ class ServiceHost:
                 self._registration.register(self.host, self.port)
             except BaseException:
                 self._server.stop(grace=None).wait()
+                self._streams.close()
                 raise
         return self.address
 
@@ -97,6 +112,7 @@ class ServiceHost:
         """Stop accepting calls, let in-flight calls finish, close sessions, then unregister."""
         self._health.enter_graceful_shutdown()
         self._server.stop(grace=grace).wait()
+        self._streams.close()
         self.servicer.close_all()
         if self._registration is not None:
             self._registration.unregister()
@@ -138,3 +154,45 @@ def serve_until_stopped(server: ServiceHost, *, module: str) -> None:
             stop_requests.wait()
         finally:
             server.stop()
+
+
+def call_limit_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a service's click command ``--max-streams`` and ``--stream-idle-timeout``, passed on
+    to it as one ``limits`` argument (a :class:`session_core.hosting.CallLimits`).
+
+    Put it right above the command's function, below the other options.
+    """
+
+    @functools.wraps(command)
+    def with_limits(
+        *args: Any, max_streams: int, stream_idle_timeout: float, **kwargs: Any
+    ) -> None:
+        limits = hosting.CallLimits(
+            max_streams=max_streams, stream_idle_timeout=stream_idle_timeout
+        )
+        command(*args, limits=limits, **kwargs)
+
+    options = (
+        click.option(
+            hosting.MAX_STREAMS_OPTION,
+            default=hosting.DEFAULT_MAX_STREAMS,
+            show_default=True,
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Streaming calls open at once; one more gets RESOURCE_EXHAUSTED at once. "
+            f"{hosting.DEFAULT_MAX_WORKERS} more workers are always kept for unary calls and "
+            "health checks.",
+        ),
+        click.option(
+            hosting.STREAM_IDLE_TIMEOUT_OPTION,
+            default=hosting.DEFAULT_STREAM_IDLE_TIMEOUT,
+            show_default=True,
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help="End a stream that sent nothing for this long, with DEADLINE_EXCEEDED.",
+        ),
+    )
+    decorated: Callable[..., None] = with_limits
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
