@@ -161,8 +161,16 @@ class NoopJsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
 
 
 def serve_noop() -> None:
-    """Host the no-op servicer like the real one (same thread pool, health, reflection)."""
-    server = hosting.create_server()
+    """Host the no-op servicer like the real one (same thread pool and stream limits, health,
+    reflection).
+    """
+    limits = hosting.DEFAULT_CALL_LIMITS
+    server = hosting.create_server(
+        max_workers=limits.unary_workers,
+        stream_limiter=hosting.StreamLimiter(
+            max_streams=limits.max_streams, idle_timeout=limits.stream_idle_timeout
+        ),
+    )
     json_logger_pb2_grpc.add_JsonLoggerServicer_to_server(NoopJsonLoggerServicer(), server)
     hosting.add_health_and_reflection(server, [SERVICE_NAME])
     with hosting.StopRequests(watch_stdin=False) as stop_requests:

@@ -187,3 +187,38 @@ def test_crash_recovery_quick_run_reopens_every_file_and_loses_nothing() -> None
         reopened, files = row[-8].split("/")
         assert reopened == files
         assert row[-5] == "0"
+
+
+def test_service_stress_quick_run_stays_available_and_refuses_past_the_limit() -> None:
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "service_stress.py"), "--quick"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout
+    for streams in ("no streams (ceiling)", "16 idle streams", "16 slow streams"):
+        match = re.search(
+            rf"^LogMeasurementData, {re.escape(streams)}\s*: p50 {NUMBER} ms, p99 {NUMBER} ms$",
+            output,
+            re.MULTILINE,
+        )
+        assert match, f"no latency for {streams!r} in:\n{output}"
+        assert 0 < number(match[1]) <= number(match[2]), match[0]
+    for mode in ("idle", "slow"):
+        assert re.search(rf"^health Check, 16 {mode} streams\s*: SERVING in ", output, re.M), output
+        assert re.search(
+            rf"^stream 17, 16 {mode} streams\s*: RESOURCE_EXHAUSTED in ", output, re.MULTILINE
+        ), output
+        records = re.search(
+            rf"^records of the 16 {mode} streams\s*: (\d+) sent, (\d+) acknowledged, "
+            rf"(\d+) in the log, 0 streams failed$",
+            output,
+            re.MULTILINE,
+        )
+        assert records, output
+        assert records[1] == records[2] == records[3], records[0]
+    assert "Summary" in output
