@@ -94,11 +94,6 @@ class CallLimits:
                 f"stream_idle_timeout must be positive, got {self.stream_idle_timeout}"
             )
 
-    @property
-    def max_calls(self) -> int:
-        """Calls running at once (the pool's workers); one more is refused at once."""
-        return self.max_streams + self.unary_workers
-
 
 DEFAULT_CALL_LIMITS = CallLimits()
 
@@ -295,7 +290,9 @@ def add_health_and_reflection(
 ) -> health.HealthServicer:
     """Serve gRPC health checking and reflection for ``service_names``; return the health servicer.
 
-    The health servicer is non-blocking so that Watch streams do not hold a worker thread.
+    The health servicer is non-blocking so that Watch streams do not hold a worker thread of a
+    plain server. On a server with a :class:`StreamLimiter`, a Watch is a stream like any other:
+    it holds a worker and a stream slot until the client ends it.
     """
     names = list(service_names)
     health_servicer = health.HealthServicer(
