@@ -32,7 +32,11 @@ _logger = logging.getLogger(__name__)
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(*, state_dir: Path | None, verbose: bool) -> None:
-    """Run NI's platform services (Discovery) locally for machines without NI software."""
+    """Run stand-ins for NI's platform services, for machines without NI software.
+
+    One process hosts the Discovery, Pin Map and Session Management services and a simulated NI
+    gRPC Device Server (NI-DCPower, NI-DMM); NI's own Python clients find it through the key file.
+    """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -445,12 +445,26 @@ def test_too_many_sessions_for_a_single_reservation_releases_them(
         assert len(reservation.session_info) == 2
 
 
+def test_no_pin_map_reserves_nothing_as_nis_service_does(client: SessionManagementClient) -> None:
+    with client.reserve_sessions(PinMapContext("", sites=[0]), ["Pin1"], timeout=0) as reservation:
+        assert list(reservation.session_info) == []
+
+    with pytest.raises(ValueError, match=r"No sessions reserved\."):
+        client.reserve_session(PinMapContext("", sites=[0]), ["Pin1"])
+
+
 @pytest.mark.parametrize(
     ("pin_map_id", "pins", "sites", "expected_code", "named"),
     [
         ("unknown.pinmap", ["Pin1"], [0], grpc.StatusCode.NOT_FOUND, "unknown.pinmap"),
         (None, ["Nope"], [0], grpc.StatusCode.INVALID_ARGUMENT, "'Nope'"),
-        (None, ["Pin1"], [0, 7], grpc.StatusCode.INVALID_ARGUMENT, "7"),
+        (
+            None,
+            ["Pin1"],
+            [0, 7],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            'Pin map does not contain site numbers: "7"',  # NI's message, as NI's tests check it
+        ),
     ],
     ids=["unknown-pin-map", "unknown-pin", "unknown-site"],
 )

@@ -137,9 +137,10 @@ def resolve_sites(pin_map: PinMap, sites: Iterable[int]) -> tuple[int, ...]:
     unknown = [site for site in requested if site not in pin_map.sites]
     if unknown:
         defined = ", ".join(str(site) for site in pin_map.sites) or "none"
+        # NI's message first, word for word (NI's own tests compare it), then which sites exist.
         raise UnknownSiteError(
-            f"Site(s) {', '.join(str(site) for site in unknown)} not defined in the pin map "
-            f"(defined sites: {defined})."
+            f'Pin map does not contain site numbers: "{", ".join(str(site) for site in unknown)}". '
+            f"Sites defined in the pin map: {defined}."
         )
     return tuple(requested)
 

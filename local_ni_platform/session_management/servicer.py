@@ -268,6 +268,10 @@ class SessionManagementServicer(pb2_grpc.SessionManagementServiceServicer):
     def _plan(self, request: pb2.ReserveSessionsRequest) -> ResourceAccessResult:
         """Validate a reserve request and find the resources it needs (nothing is reserved)."""
         check_timeout(request.timeout_in_milliseconds)
+        if not request.pin_map_context.pin_map_id:
+            # As NI's service: no pin map, nothing to reserve. The client then reports "No
+            # sessions reserved." where a session is needed.
+            return ResourceAccessResult(resources=(), multiplexers=(), group_mappings={})
         pin_map = self._store.get(request.pin_map_context.pin_map_id)
         return query_resource_access(
             pin_map,
