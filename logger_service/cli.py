@@ -50,7 +50,7 @@ def main(
     limits: hosting.CallLimits,
 ) -> None:
     """Serve JSON-lines log files as shareable sessions until Enter, Ctrl+C or SIGTERM."""
-    hosting.configure_logging(verbose)
+    hosting.configure_logging(verbose, program="json-logger-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
     if sys.platform != "win32":

@@ -108,8 +108,8 @@ def run_plugin(measurement_service: MeasurementService, *, verbose: int = 0) -> 
     Off Windows, NI's discovery client is pointed at the local NI platform first
     (:func:`local_ni_platform.activation.activate`; on Windows NI's services are used).
     """
-    configure_logging(verbose)
     info = measurement_service.service_info
+    configure_logging(verbose, program=info.service_class.rsplit(".", 1)[-1])
     if sys.platform != "win32":
         from local_ni_platform.activation import activate
 

@@ -41,7 +41,7 @@ def main(
     """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
     each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
     """
-    hosting.configure_logging(verbose)
+    hosting.configure_logging(verbose, program="results-database-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
     if sys.platform != "win32":

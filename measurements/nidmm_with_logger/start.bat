@@ -14,7 +14,8 @@ exit /b 1
 :found
 pushd "%ROOT%"
 if not exist ".venv\Scripts\python.exe" (
-  uv sync --no-dev || (echo The plug-in needs uv to create its environment: pip install uv & popd & exit /b 1)
+  where uv >nul 2>nul || (echo uv was not found on PATH. Install it ^(winget install --id=astral-sh.uv -e^), then restart the NI Discovery Service so that it sees the new PATH. & popd & exit /b 1)
+  uv sync --no-dev || (echo uv sync --no-dev failed in "%ROOT%" ^(uv's error is above^). & popd & exit /b 1)
 )
 ".venv\Scripts\python.exe" -m measurements.nidmm_with_logger %*
 set EXITCODE=%ERRORLEVEL%
