@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).parents[1]
-SCRIPT = PROJECT_ROOT / "benchmarks" / "logger_throughput.py"
 
 RATES = [
     f"{call}, {server}, {clients}"
@@ -32,17 +31,22 @@ def number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def test_quick_run_prints_every_figure() -> None:
+def run_quick(script: str, *, timeout: float = 120) -> str:
+    """Run ``benchmarks/<script> --quick``; check it succeeded and return what it printed."""
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
+        [sys.executable, str(PROJECT_ROOT / "benchmarks" / script), "--quick"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    output = result.stdout
+    return result.stdout
+
+
+def test_quick_run_prints_every_figure() -> None:
+    output = run_quick("logger_throughput.py")
 
     for label in RATES:
         unit = "" if "/" in label else " records/s"
@@ -62,25 +66,15 @@ def test_quick_run_prints_every_figure() -> None:
 
 
 def test_platform_benchmark_quick_run_prints_every_figure() -> None:
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "platform_throughput.py"), "--quick"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = run_quick("platform_throughput.py")
     for label in (
         "reserve+unreserve, 1 client",
         "reserve+unreserve, 4 clients",
         "nidcpower measure_multiple()",
         "nidmm read()",
     ):
-        match = re.search(
-            rf"^{re.escape(label)}\s*: {NUMBER} calls/s$", result.stdout, re.MULTILINE
-        )
-        assert match, f"no figure for {label!r} in:\n{result.stdout}"
+        match = re.search(rf"^{re.escape(label)}\s*: {NUMBER} calls/s$", output, re.MULTILINE)
+        assert match, f"no figure for {label!r} in:\n{output}"
         assert number(match[1]) > 0, match[0]
 
 
@@ -95,28 +89,19 @@ STRESS_LATENCIES = [
 
 
 def test_platform_stress_quick_run_prints_every_figure() -> None:
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "platform_stress.py"), "--quick"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = run_quick("platform_stress.py")
     for label in STRESS_LATENCIES:
         match = re.search(
             rf"^{re.escape(label)}\s*: p50 {NUMBER} ms, p99 {NUMBER} ms"
             rf"   \(ceiling, nothing waiting: p50 {NUMBER} ms, p99 {NUMBER} ms",
-            result.stdout,
+            output,
             re.MULTILINE,
         )
-        assert match, f"no figure for {label!r} in:\n{result.stdout}"
+        assert match, f"no figure for {label!r} in:\n{output}"
         assert 0 < number(match[1]) <= number(match[2]), match[0]
         assert 0 < number(match[3]) <= number(match[4]), match[0]
 
 
-RESULTS_SCRIPT = PROJECT_ROOT / "benchmarks" / "results_throughput.py"
 RESULTS_RATES = [
     f"{backend}, {side} {call}"
     for backend in ("SQLite", "PostgreSQL")
@@ -135,16 +120,7 @@ POSTGRES_UNAVAILABLE = "PostgreSQL unavailable, measuring SQLite only"
 
 
 def test_results_benchmark_quick_run_prints_every_figure() -> None:
-    result = subprocess.run(
-        [sys.executable, str(RESULTS_SCRIPT), "--quick"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    output = result.stdout
+    output = run_quick("results_throughput.py")
 
     # PostgreSQL is measured whenever its binaries are installed (always on CI); a developer
     # machine without them gets the SQLite figures only.
@@ -171,17 +147,8 @@ def test_results_benchmark_quick_run_prints_every_figure() -> None:
 
 
 def test_crash_recovery_quick_run_reopens_every_file_and_loses_nothing() -> None:
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "crash_recovery.py"), "--quick"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("no ", "--"))]
+    output = run_quick("crash_recovery.py", timeout=300)
+    rows = [line.split() for line in output.splitlines() if line.startswith(("no ", "--"))]
     assert len(rows) == 2
     for row in rows:  # ... files reopened, torn tails, acknowledged, lost, the ceiling (4 words)
         reopened, files = row[-8].split("/")
@@ -190,16 +157,7 @@ def test_crash_recovery_quick_run_reopens_every_file_and_loses_nothing() -> None
 
 
 def test_service_stress_quick_run_stays_available_and_refuses_past_the_limit() -> None:
-    result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "benchmarks" / "service_stress.py"), "--quick"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    output = result.stdout
+    output = run_quick("service_stress.py")
     for streams in ("no streams (ceiling)", "16 idle streams", "16 slow streams"):
         match = re.search(
             rf"^LogMeasurementData, {re.escape(streams)}\s*: p50 {NUMBER} ms, p99 {NUMBER} ms$",
