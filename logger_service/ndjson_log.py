@@ -116,8 +116,8 @@ class NdjsonLog:
             if not stat.S_ISREG(status.st_mode):
                 raise InvalidArgumentError(f"'{path}' is not a regular file")
             tail = _inspect_tail(path, status.st_size)
-            if tail.torn_from is not None:
-                _recover_torn_tail(path, descriptor, tail.torn_from, fsync=fsync)
+            if tail.torn:
+                _recover_torn_tail(path, descriptor, tail.torn, size=status.st_size, fsync=fsync)
             needs_newline = tail.needs_newline
             if fsync:
                 _fsync_directory(path.parent)
@@ -164,8 +164,8 @@ class NdjsonLog:
 class _Tail:
     needs_newline: bool
     """The file ends in a whole record without its newline: the next append adds one first."""
-    torn_from: int | None = None
-    """Where a torn last line starts (the byte after the last newline), when there is one."""
+    torn: bytes = b""
+    """A torn last line (everything after the last newline), when there is one."""
 
 
 def _inspect_tail(path: Path, size: int) -> _Tail:
@@ -203,8 +203,7 @@ def _inspect_tail(path: Path, size: int) -> _Tail:
     # or at the very start of the file.
     before_is_record = _is_json_object(lines[-2]) if len(lines) >= 2 else position == 0
     if not tail.endswith(b"\n") and lines[-1].lstrip().startswith(b"{") and before_is_record:
-        torn = len(tail) - len(tail.rsplit(b"\n", 1)[-1]) if len(lines) >= 2 else 0
-        return _Tail(needs_newline=False, torn_from=position + torn)
+        return _Tail(needs_newline=False, torn=tail.rsplit(b"\n", 1)[-1])
     raise InvalidArgumentError(
         f"'{path}' exists but is not an NDJSON log: its last line is not a JSON object; "
         "choose another file name or move this file away"
@@ -218,8 +217,9 @@ def _is_json_object(line: bytes) -> bool:
         return False
 
 
-def _recover_torn_tail(path: Path, descriptor: int, torn_from: int, *, fsync: bool) -> None:
-    """Move the bytes from ``torn_from`` to the end into a file beside the log, then cut them off.
+def _recover_torn_tail(path: Path, descriptor: int, torn: bytes, *, size: int, fsync: bool) -> None:
+    """Move ``torn``, the last bytes of the ``size`` bytes of the log, into a file beside it, then
+    cut them off.
 
     The copy is complete (and durable with ``fsync``) before the log is truncated, so a crash
     during recovery loses nothing: the next open finds the torn line again.
@@ -227,9 +227,6 @@ def _recover_torn_tail(path: Path, descriptor: int, torn_from: int, *, fsync: bo
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     aside = path.with_name(f"{path.name}{TORN_TAIL_MARKER}{stamp}")
     try:
-        with path.open("rb") as source:
-            source.seek(torn_from)
-            torn = source.read()
         with aside.open("xb") as copy:
             copy.write(torn)
             if fsync:
@@ -237,7 +234,7 @@ def _recover_torn_tail(path: Path, descriptor: int, torn_from: int, *, fsync: bo
                 os.fsync(copy.fileno())
         if fsync:
             _fsync_directory(path.parent)
-        os.ftruncate(descriptor, torn_from)
+        os.ftruncate(descriptor, size - len(torn))
         if fsync:
             os.fsync(descriptor)
     except OSError as error:
