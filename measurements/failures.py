@@ -28,11 +28,26 @@ from ni.measurementlink.sessionmanagement.v1.client import (
 )
 from ni_measurement_plugin_sdk_service.measurement.service import MeasurementContext
 
+from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
 from measurements._plugin_host import fail, reservation_timeout
+from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE
 from session_core.client import ServiceNotFoundError, SessionClient
 
 if TYPE_CHECKING:
     from ni_measurement_plugin_sdk_service.measurement.service import MeasurementService
+
+SHARED_SESSION_HINTS = {
+    JSON_LOGGER_INSTRUMENT_TYPE: (
+        "Select a pin connected to the JsonLoggerService instrument (the log file) of the pin map "
+        "for json_logger_pin."
+    ),
+    RESULTS_DATABASE_INSTRUMENT_TYPE: (
+        "Select a pin connected to the ResultsDatabaseService instrument (the results database) "
+        "of the pin map for results_database_pin, or leave it empty."
+    ),
+}
+"""The hints for the pin parameters every plug-in of this project has; a plug-in's own ``hints``
+add its instruments."""
 
 _INSTRUMENT_TYPE_ID = re.compile(r"instrument type ID '([^']*)'")
 
@@ -70,7 +85,8 @@ def reported_as_status(
     Args:
         measurement_service: The plug-in's service (its context aborts the RPC).
         pins: The pins the measurement reserves, named in a reservation failure.
-        hints: What to do, by instrument type ID, when no pin of that type was reserved.
+        hints: What to do, by instrument type ID, when no pin of that type was reserved (on top
+            of :data:`SHARED_SESSION_HINTS`).
     """
     timeout = reservation_timeout(measurement_service)  # what the measurement waits for its pins
     try:
@@ -85,7 +101,7 @@ def reported_as_status(
             measurement_service, grpc.StatusCode.FAILED_PRECONDITION, f"Cannot use {where}: {error}"
         )
     except ValueError as error:
-        _report_value_error(measurement_service, error, hints)
+        _report_value_error(measurement_service, error, {**SHARED_SESSION_HINTS, **hints})
         raise  # not raised by NI's reservation methods
 
 

@@ -76,16 +76,9 @@ PIN_HINTS = {
     nims.session_management.INSTRUMENT_TYPE_NI_DMM: (
         "Select one pin connected to an NI-DMM for nidmm_pin."
     ),
-    JSON_LOGGER_INSTRUMENT_TYPE: (
-        "Select a pin connected to the JsonLoggerService instrument (the log file) of the pin map "
-        "for json_logger_pin."
-    ),
-    RESULTS_DATABASE_INSTRUMENT_TYPE: (
-        "Select a pin connected to the ResultsDatabaseService instrument (the results database) "
-        "of the pin map for results_database_pin, or leave it empty."
-    ),
 }
-"""What to select instead when no pin of an instrument type was reserved, by instrument type ID."""
+"""What to select instead when no pin of this plug-in's instrument was reserved (the log file's and
+the results database's hints are ``measurements.failures.SHARED_SESSION_HINTS``)."""
 
 
 @measurement_service.register_measurement
