@@ -460,7 +460,7 @@ class StopRequests:
         self.request("Enter")
 
 
-_LOOPBACK_HOSTS = ("127.0.0.1", "::1", "[::1]", "localhost")
+_LOOPBACK_HOSTS = ("::1", "[::1]", "localhost")  # and 127.0.0.0/8
 
 
 def warn_if_exposed(host: str, allowed_dirs: Sequence[Path]) -> None:
