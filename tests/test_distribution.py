@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 from click.testing import CliRunner
@@ -67,3 +67,31 @@ def test_the_platform_cli_names_every_service_it_hosts() -> None:
     text = " ".join(result.output.split())
     for service in ("Discovery", "Pin Map", "Session Management", "Device Server"):
         assert service in text
+
+
+def test_every_start_bat_in_the_wheel_finds_the_python_it_was_installed_into(
+    wheel: zipfile.ZipFile,
+) -> None:
+    """Installed by pip or uv, ``start.bat`` is under ``<env>\\Lib\\site-packages``: its PREFIX
+    must climb from its own folder to ``<env>``, where ``Scripts\\python.exe`` is.
+    """
+    environment = PureWindowsPath(r"C:\MyPlugin\.venv")
+    scripts = [name for name in wheel.namelist() if name.endswith("/start.bat")]
+    assert len(scripts) == 4
+    for name in scripts:
+        text = wheel.read(name).decode("ascii")
+        prefix = re.search(r'^set "PREFIX=%~dp0([^"]*)"\r$', text, re.MULTILINE)
+        assert prefix is not None, name
+        folder = environment / "Lib" / "site-packages" / PureWindowsPath(name).parent
+        assert _normalized(folder / prefix.group(1)) == environment, name
+        assert 'if exist "%PREFIX%\\Scripts\\python.exe"' in text
+
+
+def _normalized(path: PureWindowsPath) -> PureWindowsPath:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            parts.pop()
+        else:
+            parts.append(part)
+    return PureWindowsPath(*parts)

@@ -2,7 +2,9 @@
 
 Poetry < 2.2 ignores ``[dependency-groups]`` and Poetry installs the root project with its own
 builder, not hatchling, so ``[tool.poetry.group.dev.dependencies]`` and ``[tool.poetry] packages``
-restate the dev group and the wheel's packages. These tests keep the copies in step.
+restate the dev group and the wheel's packages. These tests keep the copies in step, and keep
+the setting that makes ``poetry install`` hand the root project to pip (and so to hatchling, which
+ships the activation ``.pth``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ if sys.version_info >= (3, 11):
 else:  # pytest depends on tomli before Python 3.11
     import tomli as tomllib
 
-PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
 def _pep735(requirement: str) -> tuple[str, SpecifierSet, frozenset[str], str]:
@@ -55,3 +58,14 @@ def test_poetry_packages_match_the_wheel() -> None:
     wheel = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     poetry = [entry["include"] for entry in PYPROJECT["tool"]["poetry"]["packages"]]
     assert poetry == wheel
+
+
+def test_poetry_installs_the_root_project_through_the_build_backend() -> None:
+    # Poetry's editable builder runs `pip install -e .` only for a build script that asks for a
+    # generated setup file; pip then builds with [build-system], whose hook adds the .pth.
+    build = PYPROJECT["tool"]["poetry"]["build"]
+    assert build["generate-setup-file"] is True
+    assert (ROOT / build["script"]).is_file()
+    assert PYPROJECT["build-system"]["build-backend"] == "hatchling.build"
+    hook = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["custom"]
+    assert (ROOT / hook["path"]).is_file()
