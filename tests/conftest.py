@@ -48,3 +48,18 @@ def open_fd_targets(pid: int) -> list[str]:
         except OSError:
             continue
     return targets
+
+
+@pytest.fixture
+def device_server_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[grpc.Channel]:
+    """A channel to a running simulated NI gRPC Device Server (a local platform with that part)."""
+    from local_ni_platform import activation
+    from local_ni_platform.device_server import DeviceServerPart
+    from local_ni_platform.platform import LocalPlatform
+
+    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(tmp_path / "platform"))
+    with LocalPlatform(state_dir=tmp_path / "platform", parts=[DeviceServerPart()]) as platform:
+        with grpc.insecure_channel(platform.discovery_address) as channel:
+            yield channel

@@ -10,7 +10,9 @@ talk to it over real gRPC. Layers, as in :mod:`local_ni_platform.discovery`:
 """
 
 from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS, DCPowerSession
+from local_ni_platform.device_server.dcpower_servicer import DCPOWER_SERVICE_NAME, DCPowerServicer
 from local_ni_platform.device_server.dmm import DmmSession, resolution_absolute
+from local_ni_platform.device_server.dmm_servicer import DMM_SERVICE_NAME, DmmServicer
 from local_ni_platform.device_server.errors import (
     DeviceServerError,
     DriverError,
@@ -24,12 +26,6 @@ from local_ni_platform.device_server.repository import (
     InitializationBehavior,
     OpenedSession,
     SessionRepository,
-)
-from local_ni_platform.device_server.servicers import (
-    DCPOWER_SERVICE_NAME,
-    DMM_SERVICE_NAME,
-    DCPowerServicer,
-    DmmServicer,
 )
 
 __all__ = [

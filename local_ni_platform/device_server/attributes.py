@@ -28,6 +28,7 @@ class AttributeType(enum.Enum):
     """The ``Vi*`` type of an attribute; it selects the RPC a client must use."""
 
     INT32 = "ViInt32"
+    INT64 = "ViInt64"
     REAL64 = "ViReal64"
     BOOLEAN = "ViBoolean"
     STRING = "ViString"
@@ -134,7 +135,7 @@ def _validate(spec: AttributeSpec, value: object) -> AttributeValue:
         return str(value)
     if not isinstance(value, (int, float)):
         raise invalid
-    if spec.type is AttributeType.INT32:
+    if spec.type in (AttributeType.INT32, AttributeType.INT64):
         number: int | float = int(value)
         if spec.allowed is not None and number not in spec.allowed:
             raise invalid

@@ -41,6 +41,8 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
+import nidcpower.session
+
 from local_ni_platform.device_server.attributes import (
     CHANNEL_COUNT,
     DRIVER_SETUP,
@@ -51,6 +53,7 @@ from local_ni_platform.device_server.attributes import (
     AttributeValue,
     ivi_inherent_attributes,
 )
+from local_ni_platform.device_server.catalog import driver_catalog
 from local_ni_platform.device_server.errors import (
     DCPOWER_EVENT_TIMEOUT,
     DUPLICATE_CHANNEL_STRING,
@@ -105,7 +108,7 @@ PULSE_COMPLETE, READY_FOR_PULSE_TRIGGER."""
 MEASURE_CURRENT = 0
 MEASURE_VOLTAGE = 1
 
-ATTRIBUTES = (
+DESCRIBED_ATTRIBUTES = (
     *ivi_inherent_attributes(channel_count=0),
     AttributeSpec(
         OUTPUT_FUNCTION,
@@ -147,6 +150,10 @@ ATTRIBUTES = (
     ),
     AttributeSpec(SOURCE_DELAY, "source_delay", AttributeType.REAL64, 0.0, minimum=0.0),
 )
+"""The attributes the simulation gives meaning to; :data:`ATTRIBUTES` adds the rest of NI's."""
+
+ATTRIBUTES = driver_catalog(nidcpower.session._SessionBase, DESCRIBED_ATTRIBUTES)
+"""Every attribute NI's ``nidcpower`` client declares (see :mod:`.catalog`)."""
 
 _NUMBERS = re.compile(r"([0-9]+)(?:\s*[-:]\s*([0-9]+))?")
 _MAX_DIGITS = 9

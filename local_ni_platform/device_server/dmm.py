@@ -22,6 +22,8 @@ import random
 import zlib
 from dataclasses import dataclass
 
+import nidmm.session
+
 from local_ni_platform.device_server.attributes import (
     DRIVER_SETUP,
     INSTRUMENT_MODEL,
@@ -31,6 +33,7 @@ from local_ni_platform.device_server.attributes import (
     AttributeValue,
     ivi_inherent_attributes,
 )
+from local_ni_platform.device_server.catalog import driver_catalog
 from local_ni_platform.device_server.errors import INVALID_VALUE, RESOURCE_NOT_FOUND, DriverError
 from local_ni_platform.device_server.instrument import SimulatedSession
 
@@ -79,7 +82,7 @@ FUNCTIONS: dict[int, FunctionModel] = {
 }
 """Simulated functions (NI-DMM's waveform functions are not simulated)."""
 
-ATTRIBUTES = (
+DESCRIBED_ATTRIBUTES = (
     *ivi_inherent_attributes(channel_count=1),
     AttributeSpec(
         FUNCTION, "function", AttributeType.INT32, DC_VOLTS, allowed=frozenset(FUNCTIONS)
@@ -91,6 +94,10 @@ ATTRIBUTES = (
     ),
     AttributeSpec(AUTO_RANGE_VALUE, "auto_range_value", AttributeType.REAL64, 10.0, writable=False),
 )
+"""The attributes the simulation gives meaning to; :data:`ATTRIBUTES` adds the rest of NI's."""
+
+ATTRIBUTES = driver_catalog(nidmm.session._SessionBase, DESCRIBED_ATTRIBUTES)
+"""Every attribute NI's ``nidmm`` client declares (see :mod:`.catalog`)."""
 
 _SESSION = ("",)
 """NI-DMM has no channels: every attribute lives on the one session-wide key."""

@@ -10,13 +10,9 @@ from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 from nidmm import nidmm_pb2_grpc as dmm_pb2_grpc
 
 from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS
+from local_ni_platform.device_server.dcpower_servicer import DCPOWER_SERVICE_NAME, DCPowerServicer
+from local_ni_platform.device_server.dmm_servicer import DMM_SERVICE_NAME, DmmServicer
 from local_ni_platform.device_server.repository import SessionRepository
-from local_ni_platform.device_server.servicers import (
-    DCPOWER_SERVICE_NAME,
-    DMM_SERVICE_NAME,
-    DCPowerServicer,
-    DmmServicer,
-)
 from local_ni_platform.parts import HostedService
 from local_ni_platform.waits import (
     DEFAULT_CANCEL_CHECK_INTERVAL,
