@@ -600,7 +600,8 @@ def test_service_config_and_start_scripts(plugin: PluginInfo) -> None:
     assert service["version"] and service["annotations"]["ni/service.description"]
     assert service["path"] == "start.bat"
     start_bat = (folder / "start.bat").read_bytes()
-    assert f'".venv\\Scripts\\python.exe" -m {plugin.module} %*'.encode() in start_bat
+    assert f'"%PYTHON%" -m {plugin.module} %*'.encode() in start_bat
+    assert b'set "PYTHON=.venv\\Scripts\\python.exe"' in start_bat
     assert b"uv sync" in start_bat
     start_sh = folder / "start.sh"
     assert f"uv run python -m {plugin.module}" in start_sh.read_text(encoding="utf-8")
