@@ -54,7 +54,7 @@ from local_ni_platform.device_server import (
     SessionRepository,
 )
 from local_ni_platform.device_server import errors as ds_errors
-from local_ni_platform.device_server.dcpower import parse_resource_channels
+from local_ni_platform.device_server.dcpower_channels import ChannelTable
 from local_ni_platform.parts import PlatformPart
 from local_ni_platform.platform import LocalPlatform, server_workers
 from local_ni_platform.session_management import (
@@ -497,7 +497,7 @@ def test_a_huge_channel_range_is_refused_at_once_with_the_unknown_channel_error(
 def test_channel_parsing_checks_ranges_before_expanding_them(resource: str) -> None:
     started = time.perf_counter()
     with pytest.raises(DriverError) as excinfo:
-        parse_resource_channels(resource)
+        ChannelTable.independent_channels(resource, 4)
     assert excinfo.value.code == ds_errors.UNKNOWN_CHANNEL_NAME
     assert time.perf_counter() - started < QUICK
 
@@ -506,10 +506,10 @@ def test_channel_parsing_is_linear() -> None:
     """8,000 channels (the issue's case took 4.1 s): well under a second, and no repeats missed."""
     resource = ",".join(f"DCPower{i}/0-3" for i in range(2_000))
     started = time.perf_counter()
-    assert len(parse_resource_channels(resource)) == 8_000
+    assert len(ChannelTable.independent_channels(resource, 4).names) == 8_000
     assert time.perf_counter() - started < QUICK
     with pytest.raises(DriverError) as excinfo:
-        parse_resource_channels(resource + ",dcpower1999/3")
+        ChannelTable.independent_channels(resource + ",dcpower1999/3", 4)
     assert excinfo.value.code == ds_errors.DUPLICATE_CHANNEL_STRING
     assert DCPowerSession("DCPower1").channel_names_at("3-0") == (
         "DCPower1/3,DCPower1/2,DCPower1/1,DCPower1/0"

@@ -22,14 +22,11 @@ The model, chosen so that NI's own acceptance expectations hold (5 V with a 10 m
   (:mod:`local_ni_platform.waits`).
 - At ``initiate``/``commit``, a level or limit beyond its range is an invalid-value error.
 
-Channels come from the resource name: ``"DCPower1/0,DCPower1/2"`` gives two channels in that
-order; ``"DCPower1/0-3"`` a range; a bare instrument name ``"DCPower1"`` its
-:data:`CHANNELS_PER_INSTRUMENT` channels. Every simulated instrument has
-:data:`CHANNELS_PER_INSTRUMENT` channels, numbered from 0: a channel or range beyond them is
-IVI's unknown-channel error (-1074135008, what NI-DCPower reports for a channel the instrument
-lacks). Channel strings are parsed in time linear in their length: a range is checked by its ends
-before it is expanded, so ``"DCPower1/0-1000000"`` fails at once. Channels are not reserved across
-sessions.
+Channels come from the resource name, with as many channels per instrument as the session's
+model has (:mod:`.dcpower_models`; ``Model:4162`` gives 12); :mod:`.dcpower_channels` parses
+resource names and channel strings in time linear in their length. A session opened without
+independent channels (``InitializeWithChannels``) names its channels by number and refuses a
+subset of them where NI-DCPower does. Channels are not reserved across sessions.
 """
 
 from __future__ import annotations
@@ -54,12 +51,18 @@ from local_ni_platform.device_server.attributes import (
     ivi_inherent_attributes,
 )
 from local_ni_platform.device_server.catalog import driver_catalog
+from local_ni_platform.device_server.dcpower_channels import ChannelTable
+from local_ni_platform.device_server.dcpower_models import (
+    board_type,
+    model_from_options,
+    simulation_requested,
+)
 from local_ni_platform.device_server.errors import (
+    ALL_CHANNELS_REQUIRED,
+    CHANNEL_NAME_NOT_ALLOWED,
     DCPOWER_EVENT_TIMEOUT,
-    DUPLICATE_CHANNEL_STRING,
     INVALID_VALUE,
     RESOURCE_NOT_FOUND,
-    UNKNOWN_CHANNEL_NAME,
     DriverError,
     WaitAbandonedError,
     WaitDeadlineExceededError,
@@ -77,10 +80,6 @@ from local_ni_platform.waits import (
 LOAD_RESISTANCE_OHMS = 50_000.0
 """Simulated load on every channel: 5 V → 0.1 mA, inside NI's default 10 mA limit."""
 
-CHANNELS_PER_INSTRUMENT = 4
-"""Channels of a resource given as a bare instrument name (like an NI PXIe-4141)."""
-
-DEFAULT_MODEL = "4141"
 
 # Attribute ids (NI-DCPower's NIDCPOWER_ATTR_*).
 OUTPUT_FUNCTION = 1150008
@@ -96,6 +95,10 @@ CURRENT_LEVEL_RANGE = 1150011
 VOLTAGE_LIMIT = 1150010
 VOLTAGE_LIMIT_RANGE = 1150012
 SOURCE_DELAY = 1150051
+
+INSTRUMENT_ATTRIBUTES = frozenset({1050510, 1050511, 1050512, 1150073, 1150105, 1150152})
+"""Attributes of the instrument rather than of a channel (firmware revision, manufacturer,
+model, self-calibration persistence, interlock input, serial number)."""
 
 # Attribute values and function parameters.
 DC_VOLTAGE = 1006
@@ -178,21 +181,32 @@ class DCPowerSession(SimulatedSession):
         option_string: str = "",
         *,
         load_resistance: float = LOAD_RESISTANCE_OHMS,
+        channels: str | None = None,
     ) -> None:
         """Open the channels named by ``resource_name``.
 
+        ``channels`` is None for an independent-channels session; otherwise the session is one
+        without independent channels (NI's deprecated ``InitializeWithChannels``) over those
+        channel numbers ("" for all), opened only when the options ask for simulation.
+
         Raises:
-            DriverError: empty or malformed resource name, or a channel named twice.
+            DriverError: unknown model; empty or malformed resource name; a channel the model
+                lacks or named twice; a session without independent channels not simulated.
         """
+        smu = model_from_options(option_string)
         super().__init__(
-            resource_name=resource_name, option_string=option_string, default_model=DEFAULT_MODEL
+            resource_name=resource_name, option_string=option_string, default_model=smu.number
         )
-        self.channel_names: tuple[str, ...] = tuple(parse_resource_channels(resource_name))
+        self.smu = smu
+        self.board_type = board_type(option_string)
+        if channels is None:
+            self.channels = ChannelTable.independent_channels(resource_name, smu.channels)
+        elif simulation_requested(option_string):
+            self.channels = ChannelTable.numbered_channels(resource_name, channels, smu.channels)
+        else:  # NI's driver finds no such hardware here
+            raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {resource_name}")
+        self.channel_names: tuple[str, ...] = tuple(self.channels.names)
         self.load_resistance = load_resistance
-        self._by_lower = {name.lower(): name for name in self.channel_names}
-        self._instruments = list(
-            dict.fromkeys(name.rpartition("/")[0] for name in self.channel_names)
-        )
         self._attributes = AttributeStore(ATTRIBUTES, self.channel_names)
         self._events: dict[str, dict[int, float]] = {name: {} for name in self.channel_names}
         self._apply_identity(self.channel_names)
@@ -202,31 +216,19 @@ class DCPowerSession(SimulatedSession):
     def resolve_channels(self, channel_string: str) -> list[str]:
         """The session's channels named by ``channel_string`` ("" means all), in order.
 
-        Accepts what NI-DCPower accepts: ``"DCPower1/0,DCPower1/2"``, ranges ``"DCPower1/0-2"``,
-        and bare channel numbers (``"0"``, ``"0:1"``) when the session has one instrument. Linear
-        in the string's length: a range beyond the instrument is refused before it is expanded.
-
         Raises:
-            DriverError: a name that is not a channel of this session.
+            DriverError: a name that is not a channel or instrument of this session.
         """
-        if not channel_string.strip():
-            return list(self.channel_names)
-        resolved = []
-        for token in channel_string.split(","):
-            instrument, separator, channel = token.strip().rpartition("/")
-            if not separator:
-                if len(self._instruments) != 1:
-                    raise _unknown_channel(token)
-                instrument = self._instruments[0]
-            numbers = _numbers(channel)
-            if numbers is None or _highest(numbers) >= CHANNELS_PER_INSTRUMENT:
-                raise _unknown_channel(token)
-            for number in numbers:
-                name = self._by_lower.get(f"{instrument.strip()}/{number}".lower())
-                if name is None:
-                    raise _unknown_channel(token)
-                resolved.append(name)
-        return resolved
+        return self.channels.resolve(channel_string)
+
+    def _whole_session(self, channel_string: str) -> list[str]:
+        """Like :meth:`resolve_channels`, but a session without independent channels takes only
+        all of its channels (NI-DCPower's -1074118494 otherwise).
+        """
+        channels = self.channels.resolve(channel_string)
+        if not self.channels.independent and not self.channels.is_whole_session(channels):
+            raise DriverError(ALL_CHANNELS_REQUIRED, f"Channel string: {channel_string}")
+        return channels
 
     def channel_names_at(self, indices: str) -> str:
         """Comma-separated names of the channels at zero-based ``indices`` (``"0,1"``, ``"0-3"``).
@@ -234,16 +236,7 @@ class DCPowerSession(SimulatedSession):
         Raises:
             DriverError: malformed or out-of-range index.
         """
-        names: list[str] = []
-        for token in indices.split(","):
-            numbers = _numbers(token)
-            if numbers is None:
-                raise _unknown_channel(indices)
-            highest = _highest(numbers)
-            if highest >= len(self.channel_names):
-                raise DriverError(INVALID_VALUE, f"Channel index {highest} is out of range.")
-            names.extend(self.channel_names[index] for index in numbers)
-        return ",".join(names)
+        return self.channels.names_at(indices)
 
     def channel_name(self, index: int) -> str:
         """The name of the channel at one-based ``index`` (NI-DCPower's ``GetChannelName``).
@@ -267,7 +260,7 @@ class DCPowerSession(SimulatedSession):
         """
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
+            channels = self._attribute_channels(channel_string, attribute_id)
             return self._attributes.get(channels, attribute_id, expected)
 
     def set_attribute(
@@ -280,8 +273,20 @@ class DCPowerSession(SimulatedSession):
         """
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
+            channels = self._attribute_channels(channel_string, attribute_id)
             self._attributes.set(channels, attribute_id, expected, value)
+
+    def _attribute_channels(self, channel_string: str, attribute_id: int) -> list[str]:
+        """The channels an attribute call names; instrument attributes take no channel name in a
+        session without independent channels (-1074134971).
+        """
+        if (
+            attribute_id in INSTRUMENT_ATTRIBUTES
+            and not self.channels.independent
+            and channel_string.strip()
+        ):
+            raise DriverError(CHANNEL_NAME_NOT_ALLOWED, f"Channel name: {channel_string}")
+        return self.resolve_channels(channel_string)
 
     # --- acquisition --------------------------------------------------------------------------
 
@@ -289,7 +294,7 @@ class DCPowerSession(SimulatedSession):
         """Start sourcing: validate, then schedule every event at ``now + source_delay``."""
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
+            channels = self._whole_session(channel_string)
             self._validate_ranges(channels)
             now = time.monotonic()
             for channel in channels:
@@ -301,13 +306,13 @@ class DCPowerSession(SimulatedSession):
         """Apply (validate) the configuration without generating events."""
         with self._condition:
             self._check_open()
-            self._validate_ranges(self.resolve_channels(channel_string))
+            self._validate_ranges(self._whole_session(channel_string))
 
     def abort(self, channel_string: str) -> None:
         """Stop generation: pending events are dropped; the output keeps its level."""
         with self._condition:
             self._check_open()
-            for channel in self.resolve_channels(channel_string):
+            for channel in self._whole_session(channel_string):
                 self._events[channel] = {}
             self._condition.notify_all()
 
@@ -315,7 +320,7 @@ class DCPowerSession(SimulatedSession):
         """Abort and restore the default configuration of the named channels."""
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
+            channels = self._whole_session(channel_string)
             for channel in channels:
                 self._events[channel] = {}
             self._attributes.reset(channels)
@@ -351,7 +356,7 @@ class DCPowerSession(SimulatedSession):
         deadline = None if timeout < 0 else time.monotonic() + timeout
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
+            channels = self._whole_session(channel_string)
             if self._consume_event(channels, event_id, timeout, deadline) is None:
                 return
         with budget.slot() if budget is not None else nullcontext():
@@ -481,74 +486,8 @@ class DCPowerSession(SimulatedSession):
         channels = list(channels)
         force = self._attributes.force
         force(channels, CHANNEL_COUNT, len(self.channel_names))
-        force(channels, INSTRUMENT_MODEL, f"NI PXIe-{self.model}")
+        force(channels, INSTRUMENT_MODEL, f"NI {self.board_type}-{self.smu.number}")
         force(channels, DRIVER_SETUP, self.option_string)
-
-
-def parse_resource_channels(resource_name: str) -> list[str]:
-    """Fully qualified channel names of an independent-channels resource name, in order.
-
-    Linear in the length of ``resource_name``: every range is checked against the instrument's
-    :data:`CHANNELS_PER_INSTRUMENT` channels before it is expanded, and repeats are found with a
-    set.
-
-    Raises:
-        DriverError: empty or malformed resource name (-1074118656); a channel the instrument
-            does not have (-1074135008); a channel named twice.
-    """
-    names: list[str] = []
-    seen: set[str] = set()
-    for token in resource_name.split(","):
-        instrument, separator, channel = token.strip().rpartition("/")
-        if not separator:
-            instrument, channel = channel, f"0-{CHANNELS_PER_INSTRUMENT - 1}"
-        instrument = instrument.strip()
-        numbers = _numbers(channel)
-        if not instrument or "/" in instrument or numbers is None:
-            raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {token.strip()}")
-        if _highest(numbers) >= CHANNELS_PER_INSTRUMENT:
-            raise DriverError(
-                UNKNOWN_CHANNEL_NAME,
-                f"Channel name: {token.strip()}\n{instrument} has {CHANNELS_PER_INSTRUMENT} "
-                f"channels: {instrument}/0-{CHANNELS_PER_INSTRUMENT - 1}.",
-            )
-        for number in numbers:
-            name = f"{instrument}/{number}"
-            key = name.lower()
-            if key in seen:
-                raise DriverError(DUPLICATE_CHANNEL_STRING, f"Channel: {name}")
-            seen.add(key)
-            names.append(name)
-    return names
-
-
-def _numbers(text: str) -> range | None:
-    """``"2"`` → 2, ``"0-2"``/``"0:2"`` → 0, 1, 2 (``"2-0"`` descending); None if malformed.
-
-    A lazy ``range``: nothing is expanded, so callers check :func:`_highest` first. A number of
-    more than :data:`_MAX_DIGITS` digits stands for one beyond every channel.
-    """
-    match = _NUMBERS.fullmatch(text.strip())
-    if match is None:
-        return None
-    start = _number(match.group(1))
-    end = start if match.group(2) is None else _number(match.group(2))
-    step = 1 if end >= start else -1
-    return range(start, end + step, step)
-
-
-def _number(digits: str) -> int:
-    significant = digits.lstrip("0") or "0"
-    return int(significant) if len(significant) <= _MAX_DIGITS else 10**_MAX_DIGITS
-
-
-def _highest(numbers: range) -> int:
-    """The largest number of a non-empty range, without expanding it."""
-    return max(numbers[0], numbers[-1])
-
-
-def _unknown_channel(token: str) -> DriverError:
-    return DriverError(UNKNOWN_CHANNEL_NAME, f"Channel name: {token.strip()}")
 
 
 def _name(attribute_id: int) -> str:

@@ -13,7 +13,7 @@ from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 from local_ni_platform.device_server.attributes import AttributeType
 from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS, DCPowerSession
 from local_ni_platform.device_server.errors import error_message
-from local_ni_platform.device_server.repository import SessionRepository
+from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
     reject_unsimulated,
@@ -59,27 +59,41 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         self._cancel_check_interval = cancel_check_interval
 
     def InitializeWithIndependentChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
+        opened = self._initialize(context, request, channels=None)
+        return dcpower_pb2.InitializeWithIndependentChannelsResponse(
+            status=0,
+            vi=session_message(opened.name),
+            new_session_initialized=opened.new_session_initialized,
+        )
+
+    def InitializeWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
+        opened = self._initialize(context, request, channels=request.channels)
+        return dcpower_pb2.InitializeWithChannelsResponse(
+            status=0,
+            vi=session_message(opened.name),
+            new_session_initialized=opened.new_session_initialized,
+        )
+
+    def _initialize(
+        self, context: grpc.ServicerContext, request: Any, *, channels: str | None
+    ) -> OpenedSession[DCPowerSession]:
         def initialize() -> DCPowerSession:
             session = DCPowerSession(
                 request.resource_name,
                 request.option_string,
                 load_resistance=self._load_resistance,
+                channels=channels,
             )
             if request.reset:
                 session.reset("")
             return session
 
-        opened = self._open(
+        return self._open(
             context,
             request.session_name,
             request.initialization_behavior,
             DCPowerSession,
             initialize,
-        )
-        return dcpower_pb2.InitializeWithIndependentChannelsResponse(
-            status=0,
-            vi=session_message(opened.name),
-            new_session_initialized=opened.new_session_initialized,
         )
 
     def Close(self, request: Any, context: grpc.ServicerContext) -> Any:

@@ -25,11 +25,26 @@ TYPES_DO_NOT_MATCH = IVI_ERROR_BASE + 0x15
 UNKNOWN_CHANNEL_NAME = IVI_ERROR_BASE + 0x20
 DUPLICATE_CHANNEL_STRING = IVI_ERROR_BASE + 0x3E
 CHANNEL_NAME_REQUIRED = IVI_ERROR_BASE + 0x44
+CHANNEL_NAME_NOT_ALLOWED = IVI_ERROR_BASE + 0x45
+UNKNOWN_OPTION_VALUE = IVI_ERROR_BASE + 0x4C
 INVALID_SESSION_HANDLE = -1074130544
 """``0xBFFA1190``, "The session handle is not valid." (NI's device-server system tests)."""
 
 RESOURCE_NOT_FOUND = -1074118656
 """NI-DCPower/NI-DMM "Device was not recognized" (NI's device-server system tests)."""
+
+DEVICE_NOT_FOUND = -1074097793
+"""NI-DCPower "The specified device cannot be found." (e.g. ``Dev1/0/0``)."""
+
+ALL_CHANNELS_REQUIRED = -1074118494
+"""NI-DCPower: a session without independent channels takes no channel subset for this call."""
+
+SINGLE_CHANNEL_REQUIRED = -1074118587
+"""NI-DCPower: the call is not available with several channels in a session without independent
+channels."""
+
+NOT_SUPPORTED_BY_DEVICE = -1074118619
+"""NI-DCPower: the device does not support the requested operation."""
 
 DCPOWER_EVENT_TIMEOUT = -1074116059
 """NI-DCPower ``wait_for_event`` timeout, the code NI's DCPower examples catch and retry on."""
@@ -42,6 +57,20 @@ _DESCRIPTIONS: dict[int, str] = {
     UNKNOWN_CHANNEL_NAME: "Unknown channel or repeated capability name.",
     DUPLICATE_CHANNEL_STRING: "Channel or repeated capability name specified more than once.",
     CHANNEL_NAME_REQUIRED: "Channel or repeated capability name required.",
+    CHANNEL_NAME_NOT_ALLOWED: "The channel or repeated capability name is not allowed.",
+    UNKNOWN_OPTION_VALUE: (
+        "The option string parameter contains an entry with an unknown option value."
+    ),
+    DEVICE_NOT_FOUND: "The specified device cannot be found.",
+    ALL_CHANNELS_REQUIRED: (
+        "The channel name string must represent all channels in the session because the session "
+        "was not initialized with independent channels."
+    ),
+    SINGLE_CHANNEL_REQUIRED: (
+        "The requested function is not available when multiple channels are present in the same "
+        "session."
+    ),
+    NOT_SUPPORTED_BY_DEVICE: "This device does not support the requested operation.",
     INVALID_SESSION_HANDLE: "The session handle is not valid.",
     RESOURCE_NOT_FOUND: (
         "Device was not recognized. The device is not supported with this driver or version."
