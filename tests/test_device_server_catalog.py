@@ -52,11 +52,11 @@ def test_undescribed_attributes_round_trip_with_nis_types(
         assert channel.instrument_mode is nidcpower.InstrumentMode.SMU_PS  # enum's first value
         channel.instrument_mode = nidcpower.InstrumentMode.LCR
         channel.active_advanced_sequence_step = 3
-        channel.lcr_frequency = 1000.0
+        channel.pulse_voltage_level = 2.5
         assert channel.instrument_mode is nidcpower.InstrumentMode.LCR
         assert channel.active_advanced_sequence_step == 3
-        assert channel.lcr_frequency == 1000.0
-        assert session.channels["Dev1/1"].lcr_frequency == 0.0
+        assert channel.pulse_voltage_level == 2.5
+        assert session.channels["Dev1/1"].pulse_voltage_level == 0.0
 
 
 def test_a_dmm_string_attribute_is_set_through_nis_client(

@@ -408,14 +408,15 @@ def test_unknown_channel_is_a_driver_error(channel: grpc.Channel) -> None:
 def test_unsimulated_rpc_is_unimplemented_and_named(channel: grpc.Channel) -> None:
     with dcpower(channel) as session:
         with pytest.raises(nidcpower.errors.RpcError) as excinfo:
-            session.self_test()
+            session.clear_latched_output_cutoff_state(nidcpower.OutputCutoffReason.ALL)
         assert excinfo.value.rpc_code == grpc.StatusCode.UNIMPLEMENTED
 
         stub = dcpower_pb2_grpc.NiDCPowerStub(channel)
+        vi = session._interpreter.get_session_handle()
         with pytest.raises(grpc.RpcError) as raw:
-            stub.SelfTest(dcpower_pb2.SelfTestRequest(vi=session._interpreter.get_session_handle()))
+            stub.ConfigureOvp(dcpower_pb2.ConfigureOvpRequest(vi=vi))
         assert raw.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "nidcpower_grpc.NiDCPower/SelfTest is not simulated" in raw.value.details()
+        assert "nidcpower_grpc.NiDCPower/ConfigureOvp is not simulated" in raw.value.details()
 
 
 def test_raw_setter_uses_raw_member_and_status_zero(channel: grpc.Channel) -> None:

@@ -6,6 +6,8 @@ fixture); each test names the NI-DCPower behaviour it pins.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import nidcpower
 import pytest
@@ -113,3 +115,146 @@ def test_a_session_without_independent_channels_needs_simulation(
     with pytest.deprecated_call(), pytest.raises(nidcpower.Error) as raised:
         open_session(device_server_channel, "Dev1", "", options="", independent_channels=False)
     assert raised.value.code == RESOURCE_NOT_FOUND
+
+
+def test_fetch_multiple_returns_the_programmed_output(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0") as session:
+        session.voltage_level = 1.0
+        session.measure_when = nidcpower.MeasureWhen.AUTOMATICALLY_AFTER_SOURCE_COMPLETE
+        with session.initiate():
+            fetched = session.fetch_multiple(5)
+            assert session.query_output_state(nidcpower.OutputStates.CONSTANT_VOLTAGE)
+            assert not session.query_output_state(nidcpower.OutputStates.CONSTANT_CURRENT)
+    assert [(m.voltage, m.channel) for m in fetched] == [(1.0, "Dev1/0")] * 5
+    assert fetched[0].current == pytest.approx(1.0 / 50_000)
+
+
+def test_queries_answer_with_the_models_limits(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0") as session:
+        assert session.query_max_current_limit(6) == pytest.approx(0.1)
+        assert session.query_max_voltage_level(0.03) == pytest.approx(24)
+        assert session.query_min_current_limit(0.03) == pytest.approx(1e-7)
+        with pytest.raises(nidcpower.Error):
+            session.query_max_current_limit(100)  # beyond the PXIe-4162's 24 V
+
+
+def test_aperture_time_is_configured_and_reset(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0") as session:
+        assert session.aperture_time == pytest.approx(0.01666)
+        assert session.aperture_time_units == nidcpower.ApertureTimeUnits.SECONDS
+        session.configure_aperture_time(5, nidcpower.ApertureTimeUnits.POWER_LINE_CYCLES)
+        assert session.aperture_time == 5
+        session.output_function = nidcpower.OutputFunction.DC_CURRENT
+        session.reset_with_defaults()
+        assert session.aperture_time_units == nidcpower.ApertureTimeUnits.SECONDS
+        assert session.output_function == nidcpower.OutputFunction.DC_VOLTAGE
+        session.disable()
+        assert session.output_enabled is False
+
+
+def test_an_attribute_configuration_round_trips(
+    device_server_channel: grpc.Channel, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "configuration.bin")
+    with open_session(device_server_channel, "Dev1/0") as session:
+        session.voltage_level = 1.0
+        exported = session.export_attribute_configuration_buffer()
+        session.export_attribute_configuration_file(path)
+        session.voltage_level = 2.0
+        session.import_attribute_configuration_buffer(exported)
+        assert session.voltage_level == 1.0
+        session.voltage_level = 2.0
+        session.import_attribute_configuration_file(path)
+        assert session.voltage_level == 1.0
+        with pytest.raises(nidcpower.Error):
+            session.import_attribute_configuration_buffer(b"another driver's bytes")
+    with open_session(device_server_channel, "Dev1/0-1") as other:
+        with pytest.raises(nidcpower.Error):  # exported for other channels
+            other.import_attribute_configuration_buffer(exported)
+
+
+def test_advanced_sequences_are_kept_per_channel(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0-1") as session:
+        channel = session.channels["Dev1/1"]
+        channel.source_mode = nidcpower.SourceMode.SEQUENCE
+        channel.create_advanced_sequence("ramp", ["voltage_level"], set_as_active_sequence=True)
+        channel.create_advanced_sequence_step(set_as_active_step=True)
+        channel.create_advanced_sequence_step(set_as_active_step=True)
+        assert channel.active_advanced_sequence == "ramp"
+        assert channel.active_advanced_sequence_step == 1
+        assert session.channels["Dev1/0"].active_advanced_sequence == ""
+        with pytest.raises(nidcpower.Error) as commit:
+            channel.create_advanced_sequence_commit_step()  # not on a PXIe-4162
+        channel.delete_advanced_sequence("ramp")
+        assert channel.active_advanced_sequence == ""
+        with pytest.raises(nidcpower.Error):
+            channel.active_advanced_sequence = "ramp"
+    assert commit.value.code == -1074118619
+    options = "Simulate=1, DriverSetup=Model:4141"
+    with open_session(device_server_channel, "Dev1/0", options=options) as session:
+        session.create_advanced_sequence("s", ["voltage_level"])
+        session.create_advanced_sequence_commit_step()
+
+
+def test_a_software_trigger_needs_one_channel_without_independent_channels(
+    device_server_channel: grpc.Channel,
+) -> None:
+    trigger = nidcpower.SendSoftwareEdgeTriggerType.START
+    with open_session(device_server_channel, "Dev1/0-3") as session:
+        session.channels["Dev1/2"].send_software_edge_trigger(trigger)
+    with pytest.deprecated_call():
+        legacy = open_session(device_server_channel, "Dev1", "0,1", independent_channels=False)
+    with legacy, pytest.raises(nidcpower.Error) as raised:
+        legacy.send_software_edge_trigger(trigger)
+    assert raised.value.code == -1074118587
+
+
+def test_calibration_answers_are_nis_simulated_constants(
+    device_server_channel: grpc.Channel,
+) -> None:
+    with open_session(device_server_channel, "Dev1") as session:
+        assert session.self_test() is None
+        for when in (session.get_self_cal_last_date_and_time(),
+                     session.get_ext_cal_last_date_and_time()):  # fmt: skip
+            assert (when.year, when.month, when.day, when.hour, when.minute) == (1940, 3, 1, 0, 0)
+        assert session.get_self_cal_last_temp() == 25.0
+        assert session.read_current_temperature() == 25.0
+        assert session.get_ext_cal_recommended_interval().days == 365
+
+
+LCR_OPTIONS = "Simulate=1, DriverSetup=Model:4190; BoardType:PXIe"
+
+
+def test_the_lcr_meter_measures_its_stimulus_and_bias(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "4190/0", options=LCR_OPTIONS) as session:
+        session.instrument_mode = nidcpower.InstrumentMode.LCR
+        session.lcr_stimulus_function = nidcpower.LCRStimulusFunction.VOLTAGE
+        session.lcr_voltage_amplitude = 0.7
+        session.lcr_frequency = 10_000.0
+        session.lcr_dc_bias_source = nidcpower.LCRDCBiasSource.VOLTAGE
+        session.lcr_dc_bias_voltage_level = 1.0
+        with session.initiate():
+            [measured] = session.measure_multiple_lcr()
+            fetched = session.fetch_multiple_lcr(3)
+    assert len(fetched) == 3 and fetched[0].channel == "4190/0"
+    assert (measured.vdc, measured.stimulus_frequency) == (1.0, 10_000.0)
+    assert measured.ac_voltage == complex(0.7, 0.0)
+    assert measured.ac_current == pytest.approx(complex(0.7e-3, 0.0))  # into 1 kΩ
+    assert measured.measurement_mode == nidcpower.InstrumentMode.LCR
+    assert not (measured.dc_in_compliance or measured.ac_in_compliance or measured.unbalanced)
+
+
+def test_lcr_calls_need_an_lcr_meter_in_lcr_mode(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0") as smu:
+        with pytest.raises(nidcpower.Error) as not_lcr:
+            smu.perform_lcr_open_compensation()
+    assert not_lcr.value.code == -1074118619
+    with open_session(device_server_channel, "4190/0", options=LCR_OPTIONS) as session:
+        with pytest.raises(nidcpower.Error):
+            session.measure_multiple_lcr()  # instrument_mode is still SMU_PS
+        data = session.get_lcr_custom_cable_compensation_data()
+        session.configure_lcr_custom_cable_compensation(bytes(data))
+        with pytest.raises(nidcpower.Error):
+            session.configure_lcr_custom_cable_compensation(b"foreign")
+        when = session.get_lcr_compensation_last_date_and_time(nidcpower.LCRCompensationType.OPEN)
+        assert when.year == 1940

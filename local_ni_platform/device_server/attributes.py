@@ -8,6 +8,7 @@ wrong value types, read-only attributes and invalid values are driver errors wit
 from __future__ import annotations
 
 import enum
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +77,17 @@ class AttributeStore:
             )
         return spec
 
+    def spec_of(self, attribute_id: int) -> AttributeSpec:
+        """The spec of ``attribute_id``, whatever its type.
+
+        Raises:
+            DriverError: unknown id.
+        """
+        spec = self._specs.get(attribute_id)
+        if spec is None:
+            raise DriverError(INVALID_ATTRIBUTE, f"Attribute ID: {attribute_id}")
+        return spec
+
     def get(
         self, channels: Iterable[str], attribute_id: int, expected: AttributeType
     ) -> AttributeValue:
@@ -118,6 +130,39 @@ class AttributeStore:
         for channel in channels:
             self._values[channel][attribute_id] = value
 
+    def export_configuration(self) -> bytes:
+        """Every value of every channel, as bytes :meth:`import_configuration` takes back.
+
+        NI's drivers export an opaque format of their own; this simulation's is JSON after a
+        header line, so a configuration of another driver or version is refused, not misread.
+        """
+        return CONFIGURATION_HEADER + json.dumps(self._values, sort_keys=True).encode("utf-8")
+
+    def import_configuration(self, configuration: bytes) -> None:
+        """Restore the values :meth:`export_configuration` produced for the same channels.
+
+        Raises:
+            DriverError: not such a configuration, or one of other channels or attributes.
+        """
+        invalid = DriverError(
+            INVALID_VALUE, "Not an attribute configuration exported by this session's driver."
+        )
+        if not configuration.startswith(CONFIGURATION_HEADER):
+            raise invalid
+        try:
+            loaded = json.loads(configuration[len(CONFIGURATION_HEADER) :])
+            values = {
+                channel: {int(key): value for key, value in by_id.items()}
+                for channel, by_id in loaded.items()
+            }
+        except (ValueError, AttributeError) as error:
+            raise invalid from error
+        if set(values) != set(self._values) or any(
+            set(by_id) != set(self._specs) for by_id in values.values()
+        ):
+            raise invalid
+        self._values = values
+
     def reset(self, channels: Iterable[str]) -> None:
         """Restore the defaults on ``channels``."""
         for channel in channels:
@@ -148,6 +193,8 @@ def _validate(spec: AttributeSpec, value: object) -> AttributeValue:
     return number
 
 
+CONFIGURATION_HEADER = b"ni-local-platform attribute configuration v1\n"
+
 # IVI-inherent attributes: the same ids in every NI driver.
 CHANNEL_COUNT = 1050203
 SIMULATE = 1050005
@@ -175,3 +222,29 @@ def ivi_inherent_attributes(*, channel_count: int) -> tuple[AttributeSpec, ...]:
             INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False
         ),
     )
+
+
+def write_configuration_file(path: str, configuration: bytes) -> None:
+    """Write an exported configuration to ``path`` (on the device server's machine).
+
+    Raises:
+        DriverError: the file cannot be written.
+    """
+    try:
+        with open(path, "wb") as file:
+            file.write(configuration)
+    except OSError as error:
+        raise DriverError(INVALID_VALUE, f"Cannot write {path!r}: {error.strerror}.") from error
+
+
+def read_configuration_file(path: str) -> bytes:
+    """Read a configuration file :func:`write_configuration_file` wrote.
+
+    Raises:
+        DriverError: the file cannot be read.
+    """
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError as error:
+        raise DriverError(INVALID_VALUE, f"Cannot read {path!r}: {error.strerror}.") from error

@@ -28,9 +28,12 @@ _TYPES_BY_DESCRIPTOR_PREFIX = (
 
 
 def driver_catalog(
-    session_class: type, described: Iterable[AttributeSpec]
+    session_class: type, described: Iterable[AttributeSpec], *, read_only: Iterable[int] = ()
 ) -> tuple[AttributeSpec, ...]:
     """Every attribute ``session_class`` declares, with ``described`` taking precedence.
+
+    ``read_only`` lists the ids NI documents as read-only that no row describes (NI's Python
+    client does not say which attributes are read-only).
 
     Raises:
         ValueError: a row of ``described`` names an id NI's client does not declare, or gives
@@ -42,6 +45,8 @@ def driver_catalog(
             spec = _spec(name, descriptor)
             if spec is not None:
                 catalog[spec.attribute_id] = spec
+    for attribute_id in read_only:
+        catalog[attribute_id] = dataclasses.replace(catalog[attribute_id], writable=False)
     for row in described:
         declared = catalog.get(row.attribute_id)
         if declared is None or declared.type is not row.type:

@@ -32,7 +32,6 @@ subset of them where NI-DCPower does. Channels are not reserved across sessions.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -52,17 +51,26 @@ from local_ni_platform.device_server.attributes import (
 )
 from local_ni_platform.device_server.catalog import driver_catalog
 from local_ni_platform.device_server.dcpower_channels import ChannelTable
+from local_ni_platform.device_server.dcpower_lcr import (
+    LCR_MODE,
+    LcrMeasurement,
+    LcrSettings,
+    measure_lcr,
+)
 from local_ni_platform.device_server.dcpower_models import (
     board_type,
     model_from_options,
     simulation_requested,
 )
+from local_ni_platform.device_server.dcpower_sequences import ChannelSequences
 from local_ni_platform.device_server.errors import (
     ALL_CHANNELS_REQUIRED,
     CHANNEL_NAME_NOT_ALLOWED,
     DCPOWER_EVENT_TIMEOUT,
     INVALID_VALUE,
+    NOT_SUPPORTED_BY_DEVICE,
     RESOURCE_NOT_FOUND,
+    SINGLE_CHANNEL_REQUIRED,
     DriverError,
     WaitAbandonedError,
     WaitDeadlineExceededError,
@@ -95,6 +103,18 @@ CURRENT_LEVEL_RANGE = 1150011
 VOLTAGE_LIMIT = 1150010
 VOLTAGE_LIMIT_RANGE = 1150012
 SOURCE_DELAY = 1150051
+APERTURE_TIME = 1150058
+APERTURE_TIME_UNITS = 1150059
+ACTIVE_ADVANCED_SEQUENCE = 1150074
+ACTIVE_ADVANCED_SEQUENCE_STEP = 1150075
+INSTRUMENT_MODE = 1150208
+LCR_STIMULUS_FUNCTION = 1150209
+LCR_FREQUENCY = 1150210
+LCR_VOLTAGE_AMPLITUDE = 1150211
+LCR_CURRENT_AMPLITUDE = 1150212
+LCR_DC_BIAS_SOURCE = 1150213
+LCR_DC_BIAS_VOLTAGE_LEVEL = 1150214
+LCR_DC_BIAS_CURRENT_LEVEL = 1150215
 
 INSTRUMENT_ATTRIBUTES = frozenset({1050510, 1050511, 1050512, 1150073, 1150105, 1150152})
 """Attributes of the instrument rather than of a channel (firmware revision, manufacturer,
@@ -110,6 +130,14 @@ EVENTS = frozenset({1030, 1031, 1032, 1033, 1051, 1052})
 PULSE_COMPLETE, READY_FOR_PULSE_TRIGGER."""
 MEASURE_CURRENT = 0
 MEASURE_VOLTAGE = 1
+SECONDS = 1028
+SMU_PS = 1061
+CONSTANT_VOLTAGE = 0
+CONSTANT_CURRENT = 1
+CALIBRATION_DATE = (1940, 3, 1, 0, 0)
+"""What NI's simulated drivers report as every calibration's date (year, month, day, h, min)."""
+CALIBRATION_TEMPERATURE = 25.0
+EXTERNAL_CALIBRATION_INTERVAL_MONTHS = 12
 
 DESCRIBED_ATTRIBUTES = (
     *ivi_inherent_attributes(channel_count=0),
@@ -152,15 +180,38 @@ DESCRIBED_ATTRIBUTES = (
         VOLTAGE_LIMIT_RANGE, "voltage_limit_range", AttributeType.REAL64, 6.0, minimum=0.0
     ),
     AttributeSpec(SOURCE_DELAY, "source_delay", AttributeType.REAL64, 0.0, minimum=0.0),
+    AttributeSpec(APERTURE_TIME, "aperture_time", AttributeType.REAL64, 0.01666, minimum=0.0),
+    AttributeSpec(APERTURE_TIME_UNITS, "aperture_time_units", AttributeType.INT32, SECONDS),
+    AttributeSpec(ACTIVE_ADVANCED_SEQUENCE, "active_advanced_sequence", AttributeType.STRING, ""),
+    AttributeSpec(
+        ACTIVE_ADVANCED_SEQUENCE_STEP, "active_advanced_sequence_step", AttributeType.INT64, 0
+    ),
+    AttributeSpec(INSTRUMENT_MODE, "instrument_mode", AttributeType.INT32, SMU_PS),
+    AttributeSpec(LCR_STIMULUS_FUNCTION, "lcr_stimulus_function", AttributeType.INT32, 1063),
+    AttributeSpec(LCR_FREQUENCY, "lcr_frequency", AttributeType.REAL64, 1_000.0, minimum=0.0),
+    AttributeSpec(LCR_VOLTAGE_AMPLITUDE, "lcr_voltage_amplitude", AttributeType.REAL64, 0.7),
+    AttributeSpec(LCR_CURRENT_AMPLITUDE, "lcr_current_amplitude", AttributeType.REAL64, 0.7e-3),
+    AttributeSpec(LCR_DC_BIAS_SOURCE, "lcr_dc_bias_source", AttributeType.INT32, 1065),
+    AttributeSpec(
+        LCR_DC_BIAS_VOLTAGE_LEVEL, "lcr_dc_bias_voltage_level", AttributeType.REAL64, 0.0
+    ),
+    AttributeSpec(
+        LCR_DC_BIAS_CURRENT_LEVEL, "lcr_dc_bias_current_level", AttributeType.REAL64, 0.0
+    ),
 )
 """The attributes the simulation gives meaning to; :data:`ATTRIBUTES` adds the rest of NI's."""
 
-ATTRIBUTES = driver_catalog(nidcpower.session._SessionBase, DESCRIBED_ATTRIBUTES)
-"""Every attribute NI's ``nidcpower`` client declares (see :mod:`.catalog`)."""
+READ_ONLY_ATTRIBUTES = (
+    1050302, 1050304, 1050305, 1050327, 1050510, 1050513, 1050514, 1050551, 1150001, 1150002,
+    1150056, 1150065, 1150105, 1150152, 1150205,
+)  # fmt: skip
+"""What NI documents as read-only beyond the rows above (driver identity, power source, fetch
+backlog, record delta time, interlock, serial number, power allocation)."""
 
-_NUMBERS = re.compile(r"([0-9]+)(?:\s*[-:]\s*([0-9]+))?")
-_MAX_DIGITS = 9
-"""Longer numbers are beyond any channel (and ``int()`` of them is never attempted)."""
+ATTRIBUTES = driver_catalog(
+    nidcpower.session._SessionBase, DESCRIBED_ATTRIBUTES, read_only=READ_ONLY_ATTRIBUTES
+)
+"""Every attribute NI's ``nidcpower`` client declares (see :mod:`.catalog`)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +260,7 @@ class DCPowerSession(SimulatedSession):
         self.load_resistance = load_resistance
         self._attributes = AttributeStore(ATTRIBUTES, self.channel_names)
         self._events: dict[str, dict[int, float]] = {name: {} for name in self.channel_names}
+        self._sequences = {name: ChannelSequences() for name in self.channel_names}
         self._apply_identity(self.channel_names)
 
     # --- channels -----------------------------------------------------------------------------
@@ -274,6 +326,10 @@ class DCPowerSession(SimulatedSession):
         with self._condition:
             self._check_open()
             channels = self._attribute_channels(channel_string, attribute_id)
+            if attribute_id == ACTIVE_ADVANCED_SEQUENCE:
+                self._attributes.spec(attribute_id, expected)
+                for channel in channels:
+                    self._sequences[channel].activate(str(value))
             self._attributes.set(channels, attribute_id, expected, value)
 
     def _attribute_channels(self, channel_string: str, attribute_id: int) -> list[str]:
@@ -312,20 +368,24 @@ class DCPowerSession(SimulatedSession):
         """Stop generation: pending events are dropped; the output keeps its level."""
         with self._condition:
             self._check_open()
-            for channel in self._whole_session(channel_string):
-                self._events[channel] = {}
-            self._condition.notify_all()
+            self._clear_events(self._whole_session(channel_string))
+
+    def _clear_events(self, channels: Iterable[str]) -> None:
+        """Drop pending events and wake waiters (callers hold the lock)."""
+        for channel in channels:
+            self._events[channel] = {}
+        self._condition.notify_all()
 
     def reset(self, channel_string: str) -> None:
         """Abort and restore the default configuration of the named channels."""
         with self._condition:
             self._check_open()
             channels = self._whole_session(channel_string)
-            for channel in channels:
-                self._events[channel] = {}
+            self._clear_events(channels)
             self._attributes.reset(channels)
             self._apply_identity(channels)
-            self._condition.notify_all()
+            for channel in channels:
+                self._sequences[channel] = ChannelSequences()
 
     def wait_for_event(
         self,
@@ -439,6 +499,220 @@ class DCPowerSession(SimulatedSession):
         return any(
             measurement.in_compliance for measurement in self.measure_multiple(channel_string)
         )
+
+    def fetch_multiple(self, channel_string: str, count: int) -> list[Measurement]:
+        """``count`` measurements of one channel, each of its present configuration.
+
+        Raises:
+            DriverError: not exactly one channel, or a negative count.
+        """
+        with self._condition:
+            self._check_open()
+            channel = self._one_channel(channel_string)
+            if count < 0:
+                raise DriverError(INVALID_VALUE, f"Count {count} is not valid.")
+            return [self._measure(channel)] * count
+
+    def query_output_state(self, channel_string: str, output_state: int) -> bool:
+        """Whether the channel regulates voltage (0) or current (1) now.
+
+        Raises:
+            DriverError: not exactly one channel, or an unknown state.
+        """
+        with self._condition:
+            self._check_open()
+            channel = self._one_channel(channel_string)
+            measurement = self._measure(channel)
+            sources_voltage = self._attributes.value(channel, OUTPUT_FUNCTION) == DC_VOLTAGE
+        if output_state not in (CONSTANT_VOLTAGE, CONSTANT_CURRENT):
+            return False  # INHIBITED: the simulated outputs are never inhibited
+        regulates_voltage = sources_voltage != measurement.in_compliance
+        return regulates_voltage == (output_state == CONSTANT_VOLTAGE)
+
+    def query_limit(self, channel_string: str, which: str, level: float) -> float:
+        """The model's largest current limit / voltage level, or smallest current limit.
+
+        Raises:
+            DriverError: not exactly one channel, or a level beyond the model.
+        """
+        with self._condition:
+            self._check_open()
+            self._one_channel(channel_string)
+        smu = self.smu
+        beyond = level > (smu.max_voltage if which != "max_voltage_level" else smu.max_current)
+        if beyond:
+            raise DriverError(INVALID_VALUE, f"{level:g} is beyond the PXIe-{smu.number}.")
+        return {
+            "max_current_limit": smu.max_current,
+            "max_voltage_level": smu.max_voltage,
+            "min_current_limit": smu.min_current_limit,
+        }[which]
+
+    def configure_aperture_time(
+        self, channel_string: str, aperture_time: float, units: int
+    ) -> None:
+        """Set the aperture time and its units together.
+
+        Raises:
+            DriverError: unknown channel, negative time or unknown units.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            self._attributes.set(channels, APERTURE_TIME_UNITS, AttributeType.INT32, units)
+            self._attributes.set(channels, APERTURE_TIME, AttributeType.REAL64, aperture_time)
+
+    def set_sequence(self, channel_string: str, values: list[float], delays: list[float]) -> None:
+        """Accept a simple sequence (the simulation keeps no sequence output).
+
+        Raises:
+            DriverError: unknown channel, or as many delays as values were not given.
+        """
+        with self._condition:
+            self._check_open()
+            self.resolve_channels(channel_string)
+            if delays and len(delays) != len(values):
+                raise DriverError(INVALID_VALUE, "Give one source delay per value, or none.")
+
+    def disable(self) -> None:
+        """Stop generation and disable every output."""
+        with self._condition:
+            self._check_open()
+            self._clear_events(self.channel_names)
+            self._attributes.force(self.channel_names, OUTPUT_ENABLED, False)
+
+    def send_software_edge_trigger(self, channel_string: str) -> None:
+        """Accept a software trigger on the channels (the simulation acts at once anyway).
+
+        Raises:
+            DriverError: several channels in a session without independent channels.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            if not self.channels.independent and len(self.channel_names) > 1:
+                raise DriverError(SINGLE_CHANNEL_REQUIRED, f"Channels: {','.join(channels)}")
+
+    def export_configuration(self) -> bytes:
+        """Every attribute value of the session (see :class:`AttributeStore`)."""
+        with self._condition:
+            self._check_open()
+            return self._attributes.export_configuration()
+
+    def import_configuration(self, configuration: bytes) -> None:
+        """Restore an exported configuration.
+
+        Raises:
+            DriverError: not a configuration of this session's channels.
+        """
+        with self._condition:
+            self._check_open()
+            self._attributes.import_configuration(configuration)
+
+    # --- advanced sequences -------------------------------------------------------------------
+
+    def create_advanced_sequence(
+        self, channel_string: str, name: str, attribute_ids: list[int], *, make_active: bool
+    ) -> None:
+        """Create a sequence on each named channel.
+
+        Raises:
+            DriverError: unknown channel or attribute, or an empty name.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            for attribute_id in attribute_ids:
+                self._attributes.spec_of(attribute_id)
+            for channel in channels:
+                self._sequences[channel].create(name, tuple(attribute_ids), make_active=make_active)
+                self._sync_sequence_attributes(channel)
+
+    def create_advanced_sequence_step(
+        self, channel_string: str, *, make_active: bool, commit: bool = False
+    ) -> None:
+        """Add a step to the active sequence of each named channel.
+
+        Raises:
+            DriverError: no active sequence; a commit step on a model without them.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            if commit and not self.smu.commit_steps:
+                raise DriverError(NOT_SUPPORTED_BY_DEVICE, f"PXIe-{self.smu.number}: commit step")
+            for channel in channels:
+                step = self._sequences[channel].add_step(commit=commit)
+                if make_active:
+                    self._attributes.force([channel], ACTIVE_ADVANCED_SEQUENCE_STEP, step)
+
+    def delete_advanced_sequence(self, channel_string: str, name: str) -> None:
+        """Delete the sequence on each named channel.
+
+        Raises:
+            DriverError: no such sequence.
+        """
+        with self._condition:
+            self._check_open()
+            for channel in self.resolve_channels(channel_string):
+                self._sequences[channel].delete(name)
+                self._sync_sequence_attributes(channel)
+
+    def _sync_sequence_attributes(self, channel: str) -> None:
+        self._attributes.force([channel], ACTIVE_ADVANCED_SEQUENCE, self._sequences[channel].active)
+
+    # --- LCR ----------------------------------------------------------------------------------
+
+    def measure_lcr(self, channel_string: str, count: int | None = None) -> list[LcrMeasurement]:
+        """One LCR measurement per named channel, or ``count`` of one channel.
+
+        Raises:
+            DriverError: not an LCR model, or a channel not in LCR mode.
+        """
+        with self._condition:
+            self._check_open()
+            self._require_lcr()
+            channels = (
+                self.resolve_channels(channel_string)
+                if count is None
+                else [self._one_channel(channel_string)] * count
+            )
+            return [measure_lcr(self._lcr_settings(channel)) for channel in channels]
+
+    def lcr_compensate(self, channel_string: str) -> None:
+        """Accept an LCR compensation (the ideal simulated fixture needs none).
+
+        Raises:
+            DriverError: not an LCR model, or an unknown channel.
+        """
+        with self._condition:
+            self._check_open()
+            self._require_lcr()
+            self.resolve_channels(channel_string)
+
+    def _require_lcr(self) -> None:
+        if not self.smu.lcr:
+            raise DriverError(NOT_SUPPORTED_BY_DEVICE, f"PXIe-{self.smu.number} has no LCR meter.")
+
+    def _lcr_settings(self, channel: str) -> LcrSettings:
+        value = self._attributes.value
+        if value(channel, INSTRUMENT_MODE) != LCR_MODE:
+            raise DriverError(INVALID_VALUE, f"{channel} is not in LCR mode (instrument_mode).")
+        return LcrSettings(
+            stimulus_function=int(value(channel, LCR_STIMULUS_FUNCTION)),
+            frequency=float(value(channel, LCR_FREQUENCY)),
+            voltage_amplitude=float(value(channel, LCR_VOLTAGE_AMPLITUDE)),
+            current_amplitude=float(value(channel, LCR_CURRENT_AMPLITUDE)),
+            bias_source=int(value(channel, LCR_DC_BIAS_SOURCE)),
+            bias_voltage=float(value(channel, LCR_DC_BIAS_VOLTAGE_LEVEL)),
+            bias_current=float(value(channel, LCR_DC_BIAS_CURRENT_LEVEL)),
+        )
+
+    def _one_channel(self, channel_string: str) -> str:
+        channels = self.resolve_channels(channel_string)
+        if len(channels) != 1:
+            raise DriverError(INVALID_VALUE, "The call needs exactly one channel.")
+        return channels[0]
 
     # --- simulation ---------------------------------------------------------------------------
 

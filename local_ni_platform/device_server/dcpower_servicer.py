@@ -9,13 +9,26 @@ from typing import Any
 import grpc
 from nidcpower import nidcpower_pb2 as dcpower_pb2
 from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
+from nidcpower import nidevice_pb2
 
-from local_ni_platform.device_server.attributes import AttributeType
-from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS, DCPowerSession
-from local_ni_platform.device_server.errors import error_message
+from local_ni_platform.device_server.attributes import (
+    AttributeType,
+    read_configuration_file,
+    write_configuration_file,
+)
+from local_ni_platform.device_server.dcpower import (
+    CALIBRATION_DATE,
+    CALIBRATION_TEMPERATURE,
+    EXTERNAL_CALIBRATION_INTERVAL_MONTHS,
+    LOAD_RESISTANCE_OHMS,
+    DCPowerSession,
+)
+from local_ni_platform.device_server.dcpower_lcr import LCR_MODE, LcrMeasurement, phase_degrees
+from local_ni_platform.device_server.errors import INVALID_VALUE, DriverError, error_message
 from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
+    abort_with,
     reject_unsimulated,
     session_message,
 )
@@ -197,6 +210,292 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         )
         return dcpower_pb2.QueryInComplianceResponse(status=0, in_compliance=in_compliance)
 
+    def FetchMultiple(self, request: Any, context: grpc.ServicerContext) -> Any:
+        measurements = self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.fetch_multiple(request.channel_name, request.count),
+        )
+        return dcpower_pb2.FetchMultipleResponse(
+            status=0,
+            voltage_measurements=[m.voltage for m in measurements],
+            current_measurements=[m.current for m in measurements],
+            in_compliance=[m.in_compliance for m in measurements],
+            actual_count=len(measurements),
+        )
+
+    def QueryOutputState(self, request: Any, context: grpc.ServicerContext) -> Any:
+        state = _enum_or_raw(request, "output_state")
+        in_state = self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.query_output_state(request.channel_name, state),
+        )
+        return dcpower_pb2.QueryOutputStateResponse(status=0, in_state=in_state)
+
+    def QueryMaxCurrentLimit(self, request: Any, context: grpc.ServicerContext) -> Any:
+        limit = self._query(context, request, "max_current_limit", request.voltage_level)
+        return dcpower_pb2.QueryMaxCurrentLimitResponse(status=0, max_current_limit=limit)
+
+    def QueryMaxVoltageLevel(self, request: Any, context: grpc.ServicerContext) -> Any:
+        level = self._query(context, request, "max_voltage_level", request.current_limit)
+        return dcpower_pb2.QueryMaxVoltageLevelResponse(status=0, max_voltage_level=level)
+
+    def QueryMinCurrentLimit(self, request: Any, context: grpc.ServicerContext) -> Any:
+        limit = self._query(context, request, "min_current_limit", request.voltage_level)
+        return dcpower_pb2.QueryMinCurrentLimitResponse(status=0, min_current_limit=limit)
+
+    def _query(
+        self, context: grpc.ServicerContext, request: Any, which: str, level: float
+    ) -> float:
+        return self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.query_limit(request.channel_name, which, level),
+        )
+
+    def ConfigureApertureTime(self, request: Any, context: grpc.ServicerContext) -> Any:
+        units = _enum_or_raw(request, "units")
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.configure_aperture_time(request.channel_name, request.aperture_time, units),
+        )
+        return dcpower_pb2.ConfigureApertureTimeResponse(status=0)
+
+    def SetSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.set_sequence(
+                request.channel_name, list(request.values), list(request.source_delays)
+            ),
+        )
+        return dcpower_pb2.SetSequenceResponse(status=0)
+
+    def SendSoftwareEdgeTriggerWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.send_software_edge_trigger(request.channel_name),
+        )
+        return dcpower_pb2.SendSoftwareEdgeTriggerWithChannelsResponse(status=0)
+
+    def Disable(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.disable())
+        return dcpower_pb2.DisableResponse(status=0)
+
+    def ResetDevice(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(""))
+        return dcpower_pb2.ResetDeviceResponse(status=0)
+
+    def ResetWithDefaults(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(""))
+        return dcpower_pb2.ResetWithDefaultsResponse(status=0)
+
+    def SelfTest(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.SelfTestResponse(
+            status=0, self_test_result=0, self_test_message="Self test passed (simulated)."
+        )
+
+    def CalSelfCalibrate(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(
+            context, request.vi, DCPowerSession, lambda s: s.resolve_channels(request.channel_name)
+        )
+        return dcpower_pb2.CalSelfCalibrateResponse(status=0)
+
+    def GetSelfCalLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.GetSelfCalLastDateAndTimeResponse(status=0, **_CALIBRATION_DATE)
+
+    def GetExtCalLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.GetExtCalLastDateAndTimeResponse(status=0, **_CALIBRATION_DATE)
+
+    def GetSelfCalLastTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.GetSelfCalLastTempResponse(status=0, temperature=CALIBRATION_TEMPERATURE)
+
+    def GetExtCalLastTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.GetExtCalLastTempResponse(status=0, temperature=CALIBRATION_TEMPERATURE)
+
+    def ReadCurrentTemperature(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.ReadCurrentTemperatureResponse(
+            status=0, temperature=CALIBRATION_TEMPERATURE
+        )
+
+    def GetExtCalRecommendedInterval(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
+        return dcpower_pb2.GetExtCalRecommendedIntervalResponse(
+            status=0, months=EXTERNAL_CALIBRATION_INTERVAL_MONTHS
+        )
+
+    def ExportAttributeConfigurationBuffer(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        data = self._call(context, request.vi, DCPowerSession, lambda s: s.export_configuration())
+        return dcpower_pb2.ExportAttributeConfigurationBufferResponse(status=0, configuration=data)
+
+    def ImportAttributeConfigurationBuffer(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.import_configuration(request.configuration),
+        )
+        return dcpower_pb2.ImportAttributeConfigurationBufferResponse(status=0)
+
+    def ExportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def export(session: DCPowerSession) -> None:
+            write_configuration_file(request.file_path, session.export_configuration())
+
+        self._call(context, request.vi, DCPowerSession, export)
+        return dcpower_pb2.ExportAttributeConfigurationFileResponse(status=0)
+
+    def ImportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
+        def load(session: DCPowerSession) -> None:
+            session.import_configuration(read_configuration_file(request.file_path))
+
+        self._call(context, request.vi, DCPowerSession, load)
+        return dcpower_pb2.ImportAttributeConfigurationFileResponse(status=0)
+
+    def CreateAdvancedSequenceWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.create_advanced_sequence(
+                request.channel_name,
+                request.sequence_name,
+                list(request.attribute_ids),
+                make_active=request.set_as_active_sequence,
+            ),
+        )
+        return dcpower_pb2.CreateAdvancedSequenceWithChannelsResponse(status=0)
+
+    def CreateAdvancedSequenceStepWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.create_advanced_sequence_step(
+                request.channel_name, make_active=request.set_as_active_step
+            ),
+        )
+        return dcpower_pb2.CreateAdvancedSequenceStepWithChannelsResponse(status=0)
+
+    def CreateAdvancedSequenceCommitStepWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.create_advanced_sequence_step(
+                request.channel_name, make_active=request.set_as_active_step, commit=True
+            ),
+        )
+        return dcpower_pb2.CreateAdvancedSequenceCommitStepWithChannelsResponse(status=0)
+
+    def DeleteAdvancedSequenceWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.delete_advanced_sequence(request.channel_name, request.sequence_name),
+        )
+        return dcpower_pb2.DeleteAdvancedSequenceWithChannelsResponse(status=0)
+
+    def MeasureMultipleLCR(self, request: Any, context: grpc.ServicerContext) -> Any:
+        measurements = self._call(
+            context, request.vi, DCPowerSession, lambda s: s.measure_lcr(request.channel_name)
+        )
+        return dcpower_pb2.MeasureMultipleLCRResponse(
+            status=0, measurements=[_lcr_message(m) for m in measurements]
+        )
+
+    def FetchMultipleLCR(self, request: Any, context: grpc.ServicerContext) -> Any:
+        measurements = self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.measure_lcr(request.channel_name, request.count),
+        )
+        return dcpower_pb2.FetchMultipleLCRResponse(
+            status=0,
+            measurements=[_lcr_message(m) for m in measurements],
+            actual_count=len(measurements),
+        )
+
+    def PerformLCROpenCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.PerformLCROpenCompensationResponse(status=0)
+
+    def PerformLCRShortCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.PerformLCRShortCompensationResponse(status=0)
+
+    def PerformLCRLoadCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.PerformLCRLoadCompensationResponse(status=0)
+
+    def PerformLCROpenCustomCableCompensation(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.PerformLCROpenCustomCableCompensationResponse(status=0)
+
+    def PerformLCRShortCustomCableCompensation(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.PerformLCRShortCustomCableCompensationResponse(status=0)
+
+    def GetLCRCompensationLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.GetLCRCompensationLastDateAndTimeResponse(status=0, **_CALIBRATION_DATE)
+
+    def GetLCRCustomCableCompensationData(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._compensate(context, request)
+        return dcpower_pb2.GetLCRCustomCableCompensationDataResponse(
+            status=0, custom_cable_compensation_data=CABLE_COMPENSATION_DATA
+        )
+
+    def ConfigureLCRCustomCableCompensation(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._compensate(context, request)
+        if not request.custom_cable_compensation_data.startswith(CABLE_COMPENSATION_DATA):
+            abort_with(
+                context,
+                DriverError(INVALID_VALUE, "Not custom cable compensation data of this driver."),
+            )
+        return dcpower_pb2.ConfigureLCRCustomCableCompensationResponse(status=0)
+
+    def _compensate(self, context: grpc.ServicerContext, request: Any) -> None:
+        self._call(
+            context, request.vi, DCPowerSession, lambda s: s.lcr_compensate(request.channel_name)
+        )
+
     def ErrorMessage(self, request: Any, context: grpc.ServicerContext) -> Any:
         return dcpower_pb2.ErrorMessageResponse(
             status=0, error_message=error_message(request.error_code)
@@ -229,3 +528,45 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
             DCPowerSession,
             lambda s: s.set_attribute(request.channel_name, request.attribute_id, kind, value()),
         )
+
+
+_CALIBRATION_DATE = dict(
+    zip(("year", "month", "day", "hour", "minute"), CALIBRATION_DATE, strict=True)
+)
+
+CABLE_COMPENSATION_DATA = b"ni-local-platform LCR cable compensation v1\n"
+"""What the simulated LCR meter exports as custom cable compensation data (an ideal cable)."""
+
+
+def _enum_or_raw(request: Any, field: str) -> int:
+    """The value of an ``<field>``/``<field>_raw`` oneof, whichever the client set."""
+    member = request.WhichOneof(f"{field}_enum")
+    return int(getattr(request, field if member == field else f"{field}_raw"))
+
+
+def _complex(value: complex) -> Any:
+    return nidevice_pb2.NIComplexNumber(real=value.real, imaginary=value.imag)
+
+
+def _lcr_message(measurement: LcrMeasurement) -> Any:
+    z = measurement.z
+    y = 1 / z
+    return dcpower_pb2.NILCRMeasurement(
+        vdc=measurement.vdc,
+        idc=measurement.idc,
+        stimulus_frequency=measurement.stimulus_frequency,
+        ac_voltage=_complex(measurement.ac_voltage),
+        ac_current=_complex(measurement.ac_current),
+        z=_complex(z),
+        z_magnitude=abs(z),
+        z_phase=phase_degrees(z),
+        y=_complex(y),
+        y_magnitude=abs(y),
+        y_phase=phase_degrees(y),
+        rs=z.real,
+        rp=z.real,
+        measurement_mode=LCR_MODE,
+        dc_in_compliance=False,
+        ac_in_compliance=False,
+        unbalanced=False,
+    )
