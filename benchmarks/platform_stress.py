@@ -282,13 +282,13 @@ def measure(stress: Stress, samples: int) -> list[tuple[str, str, str]]:
     stress.unreserve(held)
 
     # One million channels on a 4-channel instrument, refused.
-    from local_ni_platform.device_server.dcpower import parse_resource_channels
+    from local_ni_platform.device_server.dcpower_channels import ChannelTable
     from local_ni_platform.device_server.errors import DriverError
 
     def parse(resource: str) -> Callable[[], object]:
         def run() -> None:
             with contextlib.suppress(DriverError):
-                parse_resource_channels(resource)
+                ChannelTable.independent_channels(resource, 4)
 
         return run
 

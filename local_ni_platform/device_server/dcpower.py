@@ -27,6 +27,13 @@ model has (:mod:`.dcpower_models`; ``Model:4162`` gives 12); :mod:`.dcpower_chan
 resource names and channel strings in time linear in their length. A session opened without
 independent channels (``InitializeWithChannels``) names its channels by number and refuses a
 subset of them where NI-DCPower does. Channels are not reserved across sessions.
+
+Beyond sourcing and measuring: ``fetch_multiple`` returns the present measurement ``count``
+times; the limit queries answer with the model's numbers; advanced sequences are kept as
+bookkeeping (:mod:`.dcpower_sequences`); an LCR model (PXIe-4190) measures an ideal resistor
+(:mod:`.dcpower_lcr`); calibration answers are the constants NI's simulated driver gives
+(:data:`CALIBRATION_DATE`, 25 °C). NI's simulated SMU reports 10 µA whatever it sources; this one
+keeps its resistive load so that compliance behaves as on a bench.
 """
 
 from __future__ import annotations
