@@ -6,33 +6,29 @@ The model:
   PXI-4081): its ranges per function, its largest resolution, and what NI's simulated driver
   reports for it (calibration records, where auto-ranging settles).
 - Each function measures a fixed simulated input (:data:`~.dmm_models.SIGNALS`, e.g. 2.5 V).
-- ``configure_measurement_digits(function, range, digits)`` coerces like the driver: ``range`` up
-  to the function's next valid range (``-1`` auto-ranges, ``-3`` auto-ranges once, ``-2`` keeps the
-  current range); ``digits`` up to the next of 3.5 … 7.5. Writing ``function`` alone keeps an
-  auto range and coerces a fixed one to the new function's ranges.
-- ``resolution_absolute = range / (2 · 10^floor(digits))``: an N½-digit reading has 2·10^N counts
-  across the range, so DC volts on the 10 V range at 5.5 digits resolves 10 / 200000 = 5e-05 V,
-  the value NI reports.
+- The configure calls and the ``function``/``range``/``resolution_*`` attributes coerce like the
+  driver (:mod:`.dmm_measurement`): writing ``function`` alone keeps an auto range and takes a
+  fixed one to the new function's ranges.
 - A reading is the input plus Gaussian noise of one resolution step, rounded to the resolution;
   the noise generator is seeded from the resource name, so a session's readings are
   reproducible. An input beyond the range reads NaN (over-range), which NI's examples test with
   ``math.isnan``.
-- Acquisitions (``initiate``/``fetch``/``read_status``/``abort``) follow
-  :mod:`.dmm_acquisition`: points are measured on their programmed schedule (at once unless a
-  trigger delay, sample interval or waveform rate spaces them) and fetched in order. A fetch
-  waits, in real time, only for points that will arrive; for points that never will it fails at
-  once with "Max Time exceeded". ``read*`` is initiate plus fetch.
+- Acquisitions follow :mod:`.dmm_acquisition`: points are measured on their programmed schedule
+  (at once unless a trigger delay, sample interval or waveform rate spaces them) and fetched in
+  order; ``read*`` is initiate plus fetch.
+- Calibration, self-test and temperature calls report NI's simulated constants
+  (:mod:`.dmm_models`); cable compensation measures (0, 0).
+- An attribute configuration export is the session's writable attributes in
+  :mod:`.dmm_configuration`'s format; an import restores them, all or nothing.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import time
 import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
-from pathlib import Path
+from contextlib import contextmanager
 
 from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import (
@@ -44,22 +40,26 @@ from local_ni_platform.device_server.attributes import (
 )
 from local_ni_platform.device_server.dmm_acquisition import (
     IMMEDIATE_WAITER,
-    Acquisition,
+    Acquisitions,
     AcquisitionStatus,
     Schedule,
     Waiter,
+    deadline_after,
 )
-from local_ni_platform.device_server.dmm_attributes import ATTRIBUTES
+from local_ni_platform.device_server.dmm_attributes import ATTRIBUTES, checked_values
 from local_ni_platform.device_server.dmm_configuration import (
     decode_configuration,
     encode_configuration,
 )
 from local_ni_platform.device_server.dmm_errors import (
     CABLE_COMP_NOT_ALLOWED,
-    DATA_NOT_AVAILABLE,
     FEATURE_NOT_SUPPORTED,
-    MAX_TIME_EXCEEDED,
     dmm_error,
+)
+from local_ni_platform.device_server.dmm_measurement import (
+    coerce_measurement,
+    digits_for,
+    resolution_absolute,
 )
 from local_ni_platform.device_server.dmm_models import (
     DC_VOLTS,
@@ -69,27 +69,18 @@ from local_ni_platform.device_server.dmm_models import (
     SIGNALS,
     SIMULATED_DEVICE_TEMPERATURE,
     WAVEFORM_FUNCTIONS,
-    AutoRange,
     CalibrationRecord,
-    DmmModel,
     parse_driver_setup,
 )
 from local_ni_platform.device_server.errors import (
-    INVALID_ATTRIBUTE,
     INVALID_VALUE,
     RESOURCE_NOT_FOUND,
     DriverError,
-    WaitAbandonedError,
-    WaitDeadlineExceededError,
 )
 from local_ni_platform.device_server.instrument import SimulatedSession
-from local_ni_platform.waits import deadline_passed, sleep_for
 
 __all__ = ["ATTRIBUTES", "DmmSession", "resolution_absolute"]
 
-TIME_LIMIT_AUTO = -1
-MAX_TIME_LIMIT_MS = 86_400_000
-DIGITS = (3.5, 4.5, 5.5, 6.5, 7.5)
 CAL_TYPES = frozenset({0, 1})
 """NI-DMM's calibration areas: 0 self-calibration, 1 external calibration."""
 
@@ -98,11 +89,6 @@ _SESSION = ("",)
 
 _DERIVED = frozenset({attrs.RESOLUTION_ABSOLUTE})
 """Writable attributes a configuration export leaves out: they follow from the others."""
-
-
-def resolution_absolute(range_: float, digits: float) -> float:
-    """Smallest step of a reading: ``range / (2 · 10^floor(digits))`` (10 V, 5.5 → 5e-05)."""
-    return range_ / (2 * 10.0 ** math.floor(digits))
 
 
 class DmmSession(SimulatedSession):
@@ -121,14 +107,9 @@ class DmmSession(SimulatedSession):
         self.model = self.setup.model.name
         self._attributes = AttributeStore(ATTRIBUTES, _SESSION)
         self._random = random.Random(zlib.crc32(resource_name.encode("utf-8")))
-        self._effective_range = 0.0
-        self._acquisition: Acquisition | None = None
+        self._acquisitions = Acquisitions(self._condition, self._check_open)
         with self._condition:
             self._restore_defaults()
-
-    @property
-    def _model(self) -> DmmModel:
-        return self.setup.model
 
     # --- configuration --------------------------------------------------------------------------
 
@@ -136,28 +117,26 @@ class DmmSession(SimulatedSession):
         """Configure function, range and resolution in digits, coercing like the driver.
 
         Raises:
-            DriverError: a function the model lacks, a range beyond the largest, or too many
-                digits.
+            DriverError: a waveform or a function the model lacks, a range beyond the largest,
+                or too many digits.
         """
         with self._locked():
             _check_not_waveform(function)
-            self._configure(function, range_, digits)
-            self._attributes.force(_SESSION, attrs.OPERATION_MODE, attrs.IVIDMM_MODE)
+            self._configure(function, range_, digits, mode=attrs.IVIDMM_MODE)
 
     def configure_measurement_absolute(
         self, function: int, range_: float, resolution: float
     ) -> None:
-        """Configure with an absolute resolution: the fewest digits that resolve it (at most the
-        model's largest).
+        """Configure with an absolute resolution: the fewest digits that reach it.
 
         Raises:
             DriverError: as :meth:`configure_measurement_digits`; a resolution that is not > 0.
         """
         with self._locked():
             _check_not_waveform(function)
-            effective = self._coerced_range(function, range_, fallback_to_max=False)
-            self._configure(function, range_, self._digits_for(effective, resolution))
-            self._attributes.force(_SESSION, attrs.OPERATION_MODE, attrs.IVIDMM_MODE)
+            in_use = self._value(attrs.AUTO_RANGE_VALUE)
+            digits = digits_for(self.setup.model, function, range_, resolution, in_use)
+            self._configure(function, range_, digits, mode=attrs.IVIDMM_MODE)
 
     def configure_waveform_acquisition(
         self, function: int, range_: float, rate: float, points: int
@@ -170,11 +149,10 @@ class DmmSession(SimulatedSession):
         with self._locked():
             if function not in WAVEFORM_FUNCTIONS:
                 raise DriverError(INVALID_VALUE, f"Function {function} is not a waveform.")
-            values = [(attrs.WAVEFORM_RATE, rate), (attrs.WAVEFORM_POINTS, points)]
-            checked = self._checked(values)
-            digits = float(self._attributes.value("", attrs.RESOLUTION_DIGITS))
-            self._configure(function, range_, digits)
-            self._store([*checked, (attrs.OPERATION_MODE, attrs.WAVEFORM_MODE)])
+            timing = checked_values([(attrs.WAVEFORM_RATE, rate), (attrs.WAVEFORM_POINTS, points)])
+            digits = self._value(attrs.RESOLUTION_DIGITS)
+            self._configure(function, range_, digits, mode=attrs.WAVEFORM_MODE)
+            self._store(timing)
 
     def configure(self, values: Iterable[tuple[int, object]]) -> None:
         """Set several attributes at once, all or none (the ``Configure…`` calls that only store).
@@ -183,7 +161,7 @@ class DmmSession(SimulatedSession):
             DriverError: an invalid value; then nothing is stored.
         """
         with self._locked():
-            self._store(self._checked(values))
+            self._store(checked_values(values))
 
     def get_attribute(self, attribute_id: int, expected: AttributeType) -> AttributeValue:
         """The attribute's value.
@@ -201,31 +179,26 @@ class DmmSession(SimulatedSession):
             DriverError: unknown attribute, wrong type, read-only or invalid value.
         """
         with self._locked():
-            store = self._attributes
-            spec = store.spec(attribute_id, expected)
+            self._attributes.spec(attribute_id, expected)  # known, and of the RPC's type
             if attribute_id not in attrs.MEASUREMENT_ATTRIBUTES:
-                coerce = attrs.COERCIONS.get(attribute_id)
-                store.set(_SESSION, attribute_id, expected, coerce(value) if coerce else value)
+                self._store(checked_values([(attribute_id, value)]))
                 return
-            if not isinstance(value, (int, float)):
-                raise DriverError(INVALID_VALUE, f"{spec.name} cannot be {value!r}.")
-            function = int(store.value("", attrs.FUNCTION))
-            range_ = float(store.value("", attrs.RANGE))
-            digits = float(store.value("", attrs.RESOLUTION_DIGITS))
+            ((_, number),) = checked_values([(attribute_id, value)])  # type and enum checks
+            function = int(self._value(attrs.FUNCTION))
+            range_, digits = self._value(attrs.RANGE), self._value(attrs.RESOLUTION_DIGITS)
             if attribute_id == attrs.FUNCTION:
-                if int(value) not in (spec.allowed or ()):
-                    raise DriverError(INVALID_VALUE, f"function cannot be {value!r}.")
-                self._configure(int(value), range_, digits, coerce_range=True)
+                self._configure(int(number), range_, digits, function_changed=True)
             elif attribute_id == attrs.RANGE:
-                self._configure(function, float(value), digits)
+                self._configure(function, float(number), digits)
             elif attribute_id == attrs.RESOLUTION_DIGITS:
-                self._configure(function, range_, float(value))
+                self._configure(function, range_, float(number))
             else:
-                digits = self._digits_for(self._effective_range, float(value))
+                in_use = self._value(attrs.AUTO_RANGE_VALUE)
+                digits = digits_for(self.setup.model, function, range_, float(number), in_use)
                 self._configure(function, range_, digits)
 
     def reset(self) -> None:
-        """Abort and restore the default configuration."""
+        """Abort and restore the default configuration (``Reset``, ``ResetWithDefaults``)."""
         with self._locked():
             self._restore_defaults()
 
@@ -237,10 +210,9 @@ class DmmSession(SimulatedSession):
             self._initiate()
 
     def abort(self) -> None:
-        """Stop the acquisition, if any; unfetched points are dropped."""
+        """Stop the acquisition, if any; unfetched points are dropped (``Abort``, ``Disable``)."""
         with self._locked():
-            self._acquisition = None
-            self._condition.notify_all()
+            self._acquisitions.stop()
 
     def send_software_trigger(self) -> None:
         """Accepted: a simulated DMM's triggers fire by themselves (see :mod:`.dmm_acquisition`)."""
@@ -250,10 +222,7 @@ class DmmSession(SimulatedSession):
     def read_status(self) -> tuple[int, AcquisitionStatus]:
         """The backlog (points measured, not fetched) and the acquisition's state."""
         with self._locked():
-            if self._acquisition is None:
-                return 0, AcquisitionStatus.NO_ACQUISITION_IN_PROGRESS
-            now = time.monotonic()
-            return self._acquisition.backlog(now), self._acquisition.status(now)
+            return self._acquisitions.status()
 
     def fetch(
         self, count: int, maximum_time_ms: int, waiter: Waiter = IMMEDIATE_WAITER
@@ -263,35 +232,12 @@ class DmmSession(SimulatedSession):
         ``maximum_time_ms`` is -1 (as long as the points take) or 0-86400000 ms.
 
         Raises:
-            DriverError: invalid arguments; no acquisition (-1074118641); the points will never
-                arrive, or not within ``maximum_time_ms`` (-1074126845); the session closed.
-            WaitAbandonedError: the caller cancelled or its deadline passed.
-            WaitBudgetExhaustedError: the fetch would sleep but the wait budget is full.
+            DriverError, WaitAbandonedError, WaitBudgetExhaustedError: see
+                :meth:`.dmm_acquisition.Acquisitions.take`.
         """
-        if count < 0:
-            raise DriverError(INVALID_VALUE, f"Cannot fetch {count} points.")
-        deadline = _deadline(maximum_time_ms)
         with self._locked():
-            acquisition = self._running()
-            if self._wake_time(acquisition, count, deadline) is None:
-                return self._take(acquisition, count)
-        with waiter.budget.slot() if waiter.budget is not None else nullcontext():
-            waiter.caller.add_callback(self._wake_waiters)  # the RPC's end wakes this fetch
-            with self._locked():
-                while True:
-                    if self._acquisition is not acquisition:
-                        raise dmm_error(DATA_NOT_AVAILABLE, "The acquisition was aborted.")
-                    wake = self._wake_time(acquisition, count, deadline)
-                    if wake is None:
-                        return self._take(acquisition, count)
-                    if deadline_passed(waiter.caller):
-                        raise WaitDeadlineExceededError("The caller's deadline passed in fetch.")
-                    if not waiter.caller.is_active():
-                        raise WaitAbandonedError("The caller cancelled a fetch.")
-                    self._condition.wait(
-                        sleep_for(waiter.caller, wake, waiter.cancel_check_interval)
-                    )
-                    self._check_open()
+            self._acquisitions.take(count, maximum_time_ms, waiter)
+            return [self._reading() for _ in range(count)]
 
     def read(
         self, count: int, maximum_time_ms: int, waiter: Waiter = IMMEDIATE_WAITER
@@ -301,10 +247,10 @@ class DmmSession(SimulatedSession):
         Raises:
             DriverError: see :meth:`fetch`.
         """
-        _deadline(maximum_time_ms)  # invalid arguments fail before anything starts
+        deadline_after(maximum_time_ms)  # invalid arguments fail before anything starts
         with self._locked():
             self._initiate()
-        return self.fetch(count, maximum_time_ms, waiter)
+            return self.fetch(count, maximum_time_ms, waiter)
 
     # --- calibration, self test and cable compensation (NI's simulated values) -----------------
 
@@ -316,18 +262,18 @@ class DmmSession(SimulatedSession):
     def self_calibration_supported(self) -> bool:
         """Whether the model self-calibrates (all but the NI 4065)."""
         with self._locked():
-            return self._model.self_cal_supported
+            return self.setup.model.self_cal_supported
 
     def self_calibrate(self) -> None:
-        """Succeeds at once on models that self-calibrate.
+        """Succeeds at once (and aborts) on models that self-calibrate.
 
         Raises:
             DriverError: the model does not self-calibrate.
         """
         with self._locked():
-            if not self._model.self_cal_supported:
+            if not self.setup.model.self_cal_supported:
                 raise dmm_error(FEATURE_NOT_SUPPORTED, f"The NI {self.model} has no self-cal.")
-            self._acquisition = None
+            self._acquisitions.stop()
 
     def last_calibration(self, cal_type: int) -> CalibrationRecord:
         """The model's simulated calibration record (the same for either calibration type).
@@ -338,7 +284,7 @@ class DmmSession(SimulatedSession):
         with self._locked():
             if cal_type not in CAL_TYPES:
                 raise DriverError(INVALID_VALUE, f"Calibration type {cal_type} is not 0 or 1.")
-            return self._model.calibration
+            return self.setup.model.calibration
 
     def ext_cal_recommended_interval_months(self) -> int:
         """NI's simulated recommendation (24 months)."""
@@ -351,13 +297,13 @@ class DmmSession(SimulatedSession):
             return SIMULATED_DEVICE_TEMPERATURE
 
     def cable_compensation(self) -> tuple[float, float]:
-        """``(0, 0)``: a simulated DMM has no cable to compensate.
+        """``(0, 0)`` for open or short: a simulated DMM has no cable to compensate.
 
         Raises:
             DriverError: the function is not capacitance or inductance.
         """
         with self._locked():
-            if int(self._attributes.value("", attrs.FUNCTION)) not in LC_FUNCTIONS:
+            if int(self._value(attrs.FUNCTION)) not in LC_FUNCTIONS:
                 raise dmm_error(CABLE_COMP_NOT_ALLOWED)
             return 0.0, 0.0
 
@@ -378,54 +324,25 @@ class DmmSession(SimulatedSession):
 
         Raises:
             DriverError: not an export of this simulator, or values this model refuses
-                (invalid value).
+                (-1074135024, invalid value).
         """
         values = decode_configuration(blob)
         with self._locked():
-            snapshot = {
-                spec.attribute_id: self._attributes.value("", spec.attribute_id)
+            before = [
+                (spec.attribute_id, self._attributes.value("", spec.attribute_id))
                 for spec in ATTRIBUTES
-            }
+            ]
             try:
                 self._restore_defaults()
-                self._store(self._checked(values.items()))
-                store = self._attributes
-                self._configure(
-                    int(store.value("", attrs.FUNCTION)),
-                    float(store.value("", attrs.RANGE)),
-                    float(store.value("", attrs.RESOLUTION_DIGITS)),
-                )
+                self._store(checked_values(values.items()))
+                function = int(self._value(attrs.FUNCTION))
+                range_, digits = self._value(attrs.RANGE), self._value(attrs.RESOLUTION_DIGITS)
+                self._configure(function, range_, digits)
             except DriverError as error:
-                for attribute_id, value in snapshot.items():
-                    self._attributes.force(_SESSION, attribute_id, value)
-                self._effective_range = float(snapshot[attrs.AUTO_RANGE_VALUE])
+                self._store(before)
                 raise DriverError(
                     INVALID_VALUE, f"The configuration does not apply: {error.description}"
                 ) from None
-
-    def export_configuration_file(self, path: str) -> None:
-        """Write :meth:`export_configuration` to ``path`` (on the server's machine).
-
-        Raises:
-            DriverError: the file cannot be written.
-        """
-        blob = self.export_configuration()
-        try:
-            Path(path).write_bytes(blob)
-        except OSError as error:
-            raise DriverError(INVALID_VALUE, f"Cannot write {path!r}: {error}") from None
-
-    def import_configuration_file(self, path: str) -> None:
-        """:meth:`import_configuration` of the file at ``path`` (on the server's machine).
-
-        Raises:
-            DriverError: the file cannot be read, or see :meth:`import_configuration`.
-        """
-        try:
-            blob = Path(path).read_bytes()
-        except OSError as error:
-            raise DriverError(INVALID_VALUE, f"Cannot read {path!r}: {error}") from None
-        self.import_configuration(blob)
 
     # --- internals (callers hold the lock) ------------------------------------------------------
 
@@ -436,9 +353,13 @@ class DmmSession(SimulatedSession):
             self._check_open()
             yield
 
+    def _value(self, attribute_id: int) -> float:
+        """A numeric attribute's value."""
+        return float(self._attributes.value("", attribute_id))
+
     def _restore_defaults(self) -> None:
         """Drop the acquisition; every attribute to its default; the default measurement."""
-        self._acquisition = None
+        self._acquisitions.stop()
         self._attributes.reset(_SESSION)
         self._store(
             [
@@ -449,173 +370,55 @@ class DmmSession(SimulatedSession):
             ]
         )
         self._configure(DC_VOLTS, attrs.AUTO_RANGE_ON, 5.5)
-        self._condition.notify_all()
 
     def _configure(
-        self, function: int, range_: float, digits: float, *, coerce_range: bool = False
+        self,
+        function: int,
+        range_: float,
+        digits: float,
+        *,
+        function_changed: bool = False,
+        mode: int | None = None,
     ) -> None:
-        """Validate and coerce the measurement, then store it and what follows from it.
-
-        ``coerce_range``: a fixed range beyond the function's largest becomes the largest (a
-        change of function) instead of being refused.
-        """
-        effective = self._coerced_range(function, range_, fallback_to_max=coerce_range)
-        if not math.isfinite(digits) or digits > self._model.max_digits:
-            raise DriverError(
-                INVALID_VALUE, f"Resolution of {digits!r} digits is beyond the NI {self.model}."
-            )
-        coerced = next(value for value in DIGITS if value >= digits)
+        """Coerce the measurement (see :mod:`.dmm_measurement`) and store it, with ``mode``."""
+        measurement = coerce_measurement(
+            self.setup.model,
+            function,
+            range_,
+            digits,
+            range_in_use=self._value(attrs.AUTO_RANGE_VALUE),
+            function_changed=function_changed,
+        )
         self._store(
             [
-                (attrs.FUNCTION, function),
-                (attrs.RANGE, attrs.AUTO_RANGE_ON if range_ == attrs.AUTO_RANGE_ON else effective),
-                (attrs.RESOLUTION_DIGITS, coerced),
-                (attrs.AUTO_RANGE_VALUE, effective),
-                (attrs.RESOLUTION_ABSOLUTE, resolution_absolute(effective, coerced)),
+                (attrs.FUNCTION, measurement.function),
+                (attrs.RANGE, measurement.range),
+                (attrs.RESOLUTION_DIGITS, measurement.digits),
+                (attrs.AUTO_RANGE_VALUE, measurement.effective_range),
+                (attrs.RESOLUTION_ABSOLUTE, measurement.resolution),
             ]
         )
-        self._effective_range = effective
-
-    def _coerced_range(self, function: int, range_: float, *, fallback_to_max: bool) -> float:
-        """The range the model uses for ``range_`` (or an auto-range setting) of ``function``."""
-        ranges = self._model.ranges.get(function)
-        signal = SIGNALS.get(function)
-        if ranges is None or signal is None:
-            raise DriverError(
-                INVALID_VALUE, f"The NI {self.model} does not measure function {function}."
-            )
-        if range_ in (attrs.AUTO_RANGE_ON, attrs.AUTO_RANGE_ONCE):
-            if self._model.auto_range is AutoRange.MAXIMUM:
-                return ranges[-1]
-            return _coerce_range(ranges, abs(signal.simulated_input), signal.name, True)
-        if range_ == attrs.AUTO_RANGE_OFF:
-            return _coerce_range(ranges, self._effective_range, signal.name, True)
-        if range_ >= 0 and math.isfinite(range_):
-            return _coerce_range(ranges, range_, signal.name, fallback_to_max)
-        raise DriverError(INVALID_VALUE, f"Range {range_!r} is not valid.")
-
-    def _digits_for(self, effective_range: float, resolution: float) -> float:
-        """The fewest digits that resolve ``resolution`` on the range; else the model's most."""
-        if not (math.isfinite(resolution) and resolution > 0):
-            raise DriverError(INVALID_VALUE, f"Resolution {resolution!r} is not valid.")
-        for digits in DIGITS:
-            if digits > self._model.max_digits:
-                break
-            if resolution_absolute(effective_range, digits) <= resolution * (1 + 1e-9):
-                return digits
-        return self._model.max_digits
-
-    def _checked(self, values: Iterable[tuple[int, object]]) -> list[tuple[int, AttributeValue]]:
-        """``values`` as the driver would store them, checked on a scratch copy of the defaults.
-
-        Raises:
-            DriverError: unknown or read-only attribute, or an invalid value.
-        """
-        scratch = AttributeStore(ATTRIBUTES, _SESSION)
-        checked: list[tuple[int, AttributeValue]] = []
-        for attribute_id, value in values:
-            spec = attrs.SPECS.get(attribute_id)
-            if spec is None:
-                raise DriverError(INVALID_ATTRIBUTE, f"Attribute ID: {attribute_id}")
-            coerce = attrs.COERCIONS.get(attribute_id)
-            scratch.set(_SESSION, attribute_id, spec.type, coerce(value) if coerce else value)
-            checked.append((attribute_id, scratch.value("", attribute_id)))
-        return checked
+        if mode is not None:
+            self._attributes.force(_SESSION, attrs.OPERATION_MODE, mode)
 
     def _store(self, values: Iterable[tuple[int, AttributeValue]]) -> None:
         for attribute_id, value in values:
             self._attributes.force(_SESSION, attribute_id, value)
 
     def _initiate(self) -> None:
-        """Start the configured acquisition now (see :mod:`.dmm_acquisition`)."""
-        value = self._attributes.value
-        if int(value("", attrs.OPERATION_MODE)) == attrs.WAVEFORM_MODE:
-            points = int(value("", attrs.WAVEFORM_POINTS))
-            period = 1.0 / float(value("", attrs.WAVEFORM_RATE))
-        else:
-            points = int(value("", attrs.SAMPLE_COUNT))
-            interval = float(value("", attrs.SAMPLE_INTERVAL))
-            by_interval = int(value("", attrs.SAMPLE_TRIGGER)) == attrs.SAMPLE_TRIGGER_INTERVAL
-            period = interval if by_interval and interval > 0 else 0.0
-        delay = max(float(value("", attrs.TRIGGER_DELAY)), 0.0)  # auto delay: none to simulate
-        schedule = Schedule(int(value("", attrs.TRIGGER_COUNT)), points, delay, period)
-        self._acquisition = Acquisition(schedule, time.monotonic())
-        self._condition.notify_all()
-
-    def _running(self) -> Acquisition:
-        if self._acquisition is None:
-            raise dmm_error(DATA_NOT_AVAILABLE, "Call initiate before fetching.")
-        return self._acquisition
-
-    def _wake_time(
-        self, acquisition: Acquisition, count: int, deadline: float | None
-    ) -> float | None:
-        """None if the ``count`` points are measured; else when to look again.
-
-        Raises:
-            DriverError: the points will never all arrive, or ``deadline`` passed (-1074126845).
-        """
-        ready = acquisition.ready_at(count)
-        total = acquisition.schedule.total
-        if ready is None:
-            left = 0 if total is None else total - acquisition.fetched
-            raise dmm_error(MAX_TIME_EXCEEDED, f"{count} points asked for; {left} will arrive.")
-        now = time.monotonic()
-        if ready <= now:
-            return None
-        if deadline is not None and now >= deadline:
-            raise dmm_error(MAX_TIME_EXCEEDED, f"{count} points did not arrive in time.")
-        return ready if deadline is None else min(ready, deadline)
-
-    def _take(self, acquisition: Acquisition, count: int) -> list[float]:
-        acquisition.take(count)
-        return [self._reading() for _ in range(count)]
+        """Start the programmed acquisition now (see :mod:`.dmm_acquisition`)."""
+        self._acquisitions.start(Schedule.programmed(self._value))
 
     def _reading(self) -> float:
         """One noisy reading of the configured function, NaN if over range."""
-        signal = SIGNALS[int(self._attributes.value("", attrs.FUNCTION))]
-        resolution = float(self._attributes.value("", attrs.RESOLUTION_ABSOLUTE))
-        if abs(signal.simulated_input) > self._effective_range:
+        signal = SIGNALS[int(self._value(attrs.FUNCTION))]
+        resolution = self._value(attrs.RESOLUTION_ABSOLUTE)
+        if abs(signal.simulated_input) > self._value(attrs.AUTO_RANGE_VALUE):
             return math.nan
         noisy = signal.simulated_input + self._random.gauss(0.0, resolution)
         return round(noisy / resolution) * resolution
-
-    def _wake_waiters(self) -> None:
-        with self._condition:
-            self._condition.notify_all()
 
 
 def _check_not_waveform(function: int) -> None:
     if function in WAVEFORM_FUNCTIONS:
         raise DriverError(INVALID_VALUE, "Configure waveforms with ConfigureWaveformAcquisition.")
-
-
-def _deadline(maximum_time_ms: int) -> float | None:
-    """The :func:`time.monotonic` time ``maximum_time_ms`` from now; None for -1 (auto).
-
-    Raises:
-        DriverError: not -1 or 0-86400000.
-    """
-    if maximum_time_ms == TIME_LIMIT_AUTO:
-        return None
-    if not 0 <= maximum_time_ms <= MAX_TIME_LIMIT_MS:
-        raise DriverError(INVALID_VALUE, f"Maximum time {maximum_time_ms} ms is not valid.")
-    return time.monotonic() + maximum_time_ms / 1000.0
-
-
-def _coerce_range(
-    ranges: tuple[float, ...], wanted: float, name: str, fallback_to_max: bool
-) -> float:
-    """The smallest range that covers ``wanted`` (else the largest, if ``fallback_to_max``).
-
-    Raises:
-        DriverError: ``wanted`` is beyond the largest range and not ``fallback_to_max``.
-    """
-    for value in ranges:
-        if value >= wanted:
-            return value
-    if fallback_to_max:
-        return ranges[-1]
-    raise DriverError(
-        INVALID_VALUE, f"Range {wanted:g} exceeds the largest {name} range {ranges[-1]:g}."
-    )

@@ -3,24 +3,26 @@
 :data:`ATTRIBUTES` is every attribute NI's ``nidmm`` client declares (see :mod:`.catalog`), with
 the rows of :data:`DESCRIBED_ATTRIBUTES` on top: the defaults NI-DMM documents or its simulated
 driver reports, and which attributes are read-only. Rows are data; the only behaviour here is
-:data:`COERCIONS`, how the driver rounds a written value.
+:data:`COERCIONS`, how the driver rounds a written value, and :func:`checked_values`, which
+applies every check of a write to several values before any is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import nidmm.session
 
 from local_ni_platform.device_server.attributes import (
     AttributeSpec,
+    AttributeStore,
     AttributeType,
     AttributeValue,
     ivi_inherent_attributes,
 )
 from local_ni_platform.device_server.catalog import driver_catalog
 from local_ni_platform.device_server.dmm_models import DC_VOLTS
-from local_ni_platform.device_server.errors import INVALID_VALUE, DriverError
+from local_ni_platform.device_server.errors import INVALID_ATTRIBUTE, INVALID_VALUE, DriverError
 
 # Attribute ids (NI-DMM's NIDMM_ATTR_*).
 IO_RESOURCE_DESCRIPTOR = 1050304
@@ -146,3 +148,24 @@ COERCIONS: Mapping[int, Callable[[object], AttributeValue]] = {
     WAVEFORM_RATE: coerce_waveform_rate,
 }
 """How the driver rounds a value written to these attributes, before the usual checks."""
+
+
+def checked_values(values: Iterable[tuple[int, object]]) -> list[tuple[int, AttributeValue]]:
+    """``values`` (attribute id, value) as the driver would store them, all checked first.
+
+    Each value is coerced (:data:`COERCIONS`) and written to a scratch store of the defaults,
+    which applies the IVI checks; nothing of the session is touched.
+
+    Raises:
+        DriverError: unknown or read-only attribute, or an invalid value.
+    """
+    scratch = AttributeStore(ATTRIBUTES, ("",))
+    checked: list[tuple[int, AttributeValue]] = []
+    for attribute_id, value in values:
+        spec = SPECS.get(attribute_id)
+        if spec is None:
+            raise DriverError(INVALID_ATTRIBUTE, f"Attribute ID: {attribute_id}")
+        coerce = COERCIONS.get(attribute_id)
+        scratch.set(("",), attribute_id, spec.type, coerce(value) if coerce else value)
+        checked.append((attribute_id, scratch.value("", attribute_id)))
+    return checked

@@ -4,13 +4,15 @@ NI's format is opaque and undocumented; what a client can rely on is the round t
 session exports, a session of the same driver imports. So the simulator writes its own format:
 UTF-8 JSON naming itself, its version, the model, and the writable attributes by id. Anything
 else (another driver's buffer, truncated or edited bytes) is refused with IVI's invalid-value
-error.
+error. The ``…File`` variants read and write these bytes on the server's machine, as NI's
+server does with the path a client sends.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 
 from local_ni_platform.device_server.attributes import AttributeValue
 from local_ni_platform.device_server.errors import INVALID_VALUE, DriverError
@@ -53,6 +55,30 @@ def decode_configuration(blob: bytes) -> dict[int, AttributeValue]:
             raise _foreign(f"entry {key!r}: {value!r}")
         values[int(key)] = value
     return values
+
+
+def read_configuration_file(path: str) -> bytes:
+    """The bytes of the file at ``path`` (on the server's machine, as with NI's server).
+
+    Raises:
+        DriverError: the file cannot be read (invalid value).
+    """
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise DriverError(INVALID_VALUE, f"Cannot read {path!r}: {error}") from None
+
+
+def write_configuration_file(path: str, blob: bytes) -> None:
+    """Write ``blob`` to the file at ``path`` (on the server's machine).
+
+    Raises:
+        DriverError: the file cannot be written (invalid value).
+    """
+    try:
+        Path(path).write_bytes(blob)
+    except OSError as error:
+        raise DriverError(INVALID_VALUE, f"Cannot write {path!r}: {error}") from None
 
 
 def _foreign(reason: str) -> DriverError:

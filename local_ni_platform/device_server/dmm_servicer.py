@@ -20,6 +20,10 @@ from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import AttributeType
 from local_ni_platform.device_server.dmm import DmmSession
 from local_ni_platform.device_server.dmm_acquisition import Waiter
+from local_ni_platform.device_server.dmm_configuration import (
+    read_configuration_file,
+    write_configuration_file,
+)
 from local_ni_platform.device_server.dmm_errors import dmm_error_message
 from local_ni_platform.device_server.repository import SessionRepository
 from local_ni_platform.device_server.servicers import (
@@ -60,8 +64,7 @@ def _storing_call(
 
 def _field(request: Any, name: str) -> Any:
     """A plain field, or a oneof of an enum and its raw value."""
-    descriptor = request.DESCRIPTOR
-    if name in descriptor.oneofs_by_name or f"{name}_enum" in descriptor.oneofs_by_name:
+    if f"{name}_enum" in request.DESCRIPTOR.oneofs_by_name:
         return _oneof(request, name)
     return getattr(request, name)
 
@@ -363,11 +366,19 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         return dmm_pb2.ImportAttributeConfigurationBufferResponse(status=0)
 
     def ExportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._run(request, context, lambda s: s.export_configuration_file(request.file_path))
+        self._run(
+            request,
+            context,
+            lambda s: write_configuration_file(request.file_path, s.export_configuration()),
+        )
         return dmm_pb2.ExportAttributeConfigurationFileResponse(status=0)
 
     def ImportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._run(request, context, lambda s: s.import_configuration_file(request.file_path))
+        self._run(
+            request,
+            context,
+            lambda s: s.import_configuration(read_configuration_file(request.file_path)),
+        )
         return dmm_pb2.ImportAttributeConfigurationFileResponse(status=0)
 
     # --- attributes (the RPCs are shared, see servicers.DriverServicer) -------------------------
