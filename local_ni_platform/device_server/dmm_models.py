@@ -1,10 +1,11 @@
 """The simulated NI-DMM models: their ranges per function and what NI's simulated driver reports.
 
 One row per model (:data:`MODELS`); ``DriverSetup=Model:<m>; BoardType:<b>`` in the option string
-picks the row and the bus in ``instrument_model`` (``'NI PXIe-4082'``). The ranges are the
-published ones of each family, rounded to what a program sees (a range coerces up to the next
-row entry); NI's system tests pin a few of them: a 4082 accepts 2 mF for capacitance, its largest
-DC-volts range is 300 V, and it accepts waveform acquisitions.
+picks the row and the bus in ``instrument_model`` (``'NI PXIe-4082'``). The ranges are
+representative of each family (300 V models, 1000 V 7½-digit models, LC on the x2 models), not a
+datasheet: a range coerces up to the next row entry. NI's system tests pin a few of them: a 4082
+accepts 2 mF for capacitance, its largest DC-volts range is 300 V, and it accepts waveform
+acquisitions.
 
 Values NI's *simulated* driver reports instead of hardware data are constants here, named as
 such: the calibration records (1940-03-01 00:00 at 25 °C for the 408x; zeros for the 407x and
