@@ -2,17 +2,24 @@
 
 The model:
 
-- Each function measures a fixed simulated input (:data:`FUNCTIONS`, e.g. 2.5 V for DC volts).
-- ``configure_measurement_digits(function, range, digits)`` coerces like the driver: ``range`` up
-  to the function's next valid range (``-1`` auto-ranges, ``-3`` auto-ranges once, ``-2`` keeps the
-  current range); ``digits`` up to the next of 3.5, 4.5, 5.5, 6.5, 7.5.
-- ``resolution_absolute = range / (2 · 10^floor(digits))``: an N½-digit reading has 2·10^N counts
-  across the range, so DC volts on the 10 V range at 5.5 digits resolves 10 / 200000 = 5e-05 V,
-  the value NI reports.
-- ``read()`` returns the input plus Gaussian noise of one resolution step, rounded to the
-  resolution; the noise generator is seeded from the resource name, so a session's readings are
+- ``DriverSetup=Model:<m>; BoardType:<b>`` picks one of :data:`~.dmm_models.MODELS` (default
+  PXI-4081): its ranges per function, its largest resolution, and what NI's simulated driver
+  reports for it (calibration records, where auto-ranging settles).
+- Each function measures a fixed simulated input (:data:`~.dmm_models.SIGNALS`, e.g. 2.5 V).
+- The configure calls and the ``function``/``range``/``resolution_*`` attributes coerce like the
+  driver (:mod:`.dmm_measurement`): writing ``function`` alone keeps an auto range and takes a
+  fixed one to the new function's ranges.
+- A reading is the input plus Gaussian noise of one resolution step, rounded to the resolution;
+  the noise generator is seeded from the resource name, so a session's readings are
   reproducible. An input beyond the range reads NaN (over-range), which NI's examples test with
   ``math.isnan``.
+- Acquisitions follow :mod:`.dmm_acquisition`: points are measured on their programmed schedule
+  (at once unless a trigger delay, sample interval or waveform rate spaces them) and fetched in
+  order; ``read*`` is initiate plus fetch.
+- Calibration, self-test and temperature calls report NI's simulated constants
+  (:mod:`.dmm_models`); cable compensation measures (0, 0).
+- An attribute configuration export is the session's writable attributes in
+  :mod:`.dmm_configuration`'s format; an import restores them, all or nothing.
 """
 
 from __future__ import annotations
@@ -20,92 +27,68 @@ from __future__ import annotations
 import math
 import random
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-import nidmm.session
-
+from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import (
     DRIVER_SETUP,
     INSTRUMENT_MODEL,
-    AttributeSpec,
     AttributeStore,
     AttributeType,
     AttributeValue,
-    ivi_inherent_attributes,
 )
-from local_ni_platform.device_server.catalog import driver_catalog
-from local_ni_platform.device_server.errors import INVALID_VALUE, RESOURCE_NOT_FOUND, DriverError
+from local_ni_platform.device_server.dmm_acquisition import (
+    IMMEDIATE_WAITER,
+    Acquisitions,
+    AcquisitionStatus,
+    Schedule,
+    Waiter,
+    deadline_after,
+)
+from local_ni_platform.device_server.dmm_attributes import ATTRIBUTES, checked_values
+from local_ni_platform.device_server.dmm_configuration import (
+    decode_configuration,
+    encode_configuration,
+)
+from local_ni_platform.device_server.dmm_errors import (
+    CABLE_COMP_NOT_ALLOWED,
+    FEATURE_NOT_SUPPORTED,
+    dmm_error,
+)
+from local_ni_platform.device_server.dmm_measurement import (
+    coerce_measurement,
+    digits_for,
+    resolution_absolute,
+)
+from local_ni_platform.device_server.dmm_models import (
+    DC_VOLTS,
+    EXT_CAL_INTERVAL_MONTHS,
+    LC_FUNCTIONS,
+    MODELS,
+    SIGNALS,
+    SIMULATED_DEVICE_TEMPERATURE,
+    WAVEFORM_FUNCTIONS,
+    CalibrationRecord,
+    parse_driver_setup,
+)
+from local_ni_platform.device_server.errors import (
+    INVALID_VALUE,
+    RESOURCE_NOT_FOUND,
+    DriverError,
+)
 from local_ni_platform.device_server.instrument import SimulatedSession
 
-DEFAULT_MODEL = "4081"
+__all__ = ["ATTRIBUTES", "DmmSession", "resolution_absolute"]
 
-# Attribute ids (NI-DMM's NIDMM_ATTR_*).
-FUNCTION = 1250001
-RANGE = 1250002
-RESOLUTION_DIGITS = 1250003
-RESOLUTION_ABSOLUTE = 1250008
-AUTO_RANGE_VALUE = 1250331
-
-AUTO_RANGE_ON = -1.0
-AUTO_RANGE_OFF = -2.0
-AUTO_RANGE_ONCE = -3.0
-TIME_LIMIT_AUTO = -1
-MAX_TIME_LIMIT_MS = 86_400_000
-DIGITS = (3.5, 4.5, 5.5, 6.5, 7.5)
-
-DC_VOLTS = 1
-
-
-@dataclass(frozen=True)
-class FunctionModel:
-    """A measurement function: the simulated input and the instrument's ranges for it."""
-
-    name: str
-    simulated_input: float
-    ranges: tuple[float, ...]
-
-
-FUNCTIONS: dict[int, FunctionModel] = {
-    DC_VOLTS: FunctionModel("DC volts", 2.5, (0.1, 1.0, 10.0, 100.0, 1000.0)),
-    2: FunctionModel("AC volts", 1.0, (0.05, 0.5, 5.0, 50.0, 700.0)),
-    3: FunctionModel("DC current", 0.005, (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)),
-    4: FunctionModel("AC current", 0.005, (1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0)),
-    5: FunctionModel("2-wire resistance", 1000.0, (100.0, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8)),
-    101: FunctionModel("4-wire resistance", 1000.0, (100.0, 1e3, 1e4, 1e5, 1e6, 1e7)),
-    104: FunctionModel("frequency", 1000.0, (300e3,)),
-    105: FunctionModel("period", 1e-3, (1.0,)),
-    108: FunctionModel("temperature", 25.0, (1000.0,)),
-    1001: FunctionModel("AC volts, DC coupled", 1.0, (0.05, 0.5, 5.0, 50.0, 700.0)),
-    1002: FunctionModel("diode", 0.6, (10.0,)),
-    1005: FunctionModel("capacitance", 1e-7, (3e-10, 3e-9, 3e-8, 3e-7, 3e-6, 3e-5, 3e-4)),
-    1006: FunctionModel("inductance", 1e-3, (1e-5, 1e-4, 1e-3, 1e-2, 5e-2)),
-}
-"""Simulated functions (NI-DMM's waveform functions are not simulated)."""
-
-DESCRIBED_ATTRIBUTES = (
-    *ivi_inherent_attributes(channel_count=1),
-    AttributeSpec(
-        FUNCTION, "function", AttributeType.INT32, DC_VOLTS, allowed=frozenset(FUNCTIONS)
-    ),
-    AttributeSpec(RANGE, "range", AttributeType.REAL64, 10.0),
-    AttributeSpec(RESOLUTION_DIGITS, "resolution_digits", AttributeType.REAL64, 5.5),
-    AttributeSpec(
-        RESOLUTION_ABSOLUTE, "resolution_absolute", AttributeType.REAL64, 5e-05, writable=False
-    ),
-    AttributeSpec(AUTO_RANGE_VALUE, "auto_range_value", AttributeType.REAL64, 10.0, writable=False),
-)
-"""The attributes the simulation gives meaning to; :data:`ATTRIBUTES` adds the rest of NI's."""
-
-ATTRIBUTES = driver_catalog(nidmm.session._SessionBase, DESCRIBED_ATTRIBUTES)
-"""Every attribute NI's ``nidmm`` client declares (see :mod:`.catalog`)."""
+CAL_TYPES = frozenset({0, 1})
+"""NI-DMM's calibration areas: 0 self-calibration, 1 external calibration."""
 
 _SESSION = ("",)
 """NI-DMM has no channels: every attribute lives on the one session-wide key."""
 
-
-def resolution_absolute(range_: float, digits: float) -> float:
-    """Smallest step of a reading: ``range / (2 · 10^floor(digits))`` (10 V, 5.5 → 5e-05)."""
-    return range_ / (2 * 10.0 ** math.floor(digits))
+_DERIVED = frozenset({attrs.RESOLUTION_ABSOLUTE})
+"""Writable attributes a configuration export leaves out: they follow from the others."""
 
 
 class DmmSession(SimulatedSession):
@@ -115,44 +98,70 @@ class DmmSession(SimulatedSession):
         """Open the DMM named ``resource_name`` (any non-empty name is a simulated DMM).
 
         Raises:
-            DriverError: empty resource name.
+            DriverError: empty resource name; unknown model or board type in the options.
         """
-        super().__init__(
-            resource_name=resource_name, option_string=option_string, default_model=DEFAULT_MODEL
-        )
+        super().__init__(resource_name=resource_name, option_string=option_string, default_model="")
         if not resource_name.strip():
             raise DriverError(RESOURCE_NOT_FOUND, "Invalid Identifier: ")
+        self.setup = parse_driver_setup(option_string)
+        self.model = self.setup.model.name
         self._attributes = AttributeStore(ATTRIBUTES, _SESSION)
         self._random = random.Random(zlib.crc32(resource_name.encode("utf-8")))
-        self._effective_range = 10.0
-        self._apply_identity()
+        self._acquisitions = Acquisitions(self._condition, self._check_open)
+        with self._condition:
+            self._restore_defaults()
+
+    # --- configuration --------------------------------------------------------------------------
 
     def configure_measurement_digits(self, function: int, range_: float, digits: float) -> None:
         """Configure function, range and resolution in digits, coercing like the driver.
 
         Raises:
-            DriverError: unsimulated function, range beyond the largest, or digits above 7.5.
+            DriverError: a waveform or a function the model lacks, a range beyond the largest,
+                or too many digits.
         """
-        with self._condition:
-            self._check_open()
-            self._configure(function, range_, digits)
+        with self._locked():
+            _check_not_waveform(function)
+            self._configure(function, range_, digits, mode=attrs.IVIDMM_MODE)
 
-    def read(self, maximum_time_ms: int) -> float:
-        """One reading of the configured function; ``maximum_time_ms`` is -1 (auto) or 0-86400000.
+    def configure_measurement_absolute(
+        self, function: int, range_: float, resolution: float
+    ) -> None:
+        """Configure with an absolute resolution: the fewest digits that reach it.
 
         Raises:
-            DriverError: invalid maximum time.
+            DriverError: as :meth:`configure_measurement_digits`; a resolution that is not > 0.
         """
-        if maximum_time_ms != TIME_LIMIT_AUTO and not 0 <= maximum_time_ms <= MAX_TIME_LIMIT_MS:
-            raise DriverError(INVALID_VALUE, f"Maximum time {maximum_time_ms} ms is not valid.")
-        with self._condition:
-            self._check_open()
-            model = FUNCTIONS[int(self._attributes.value("", FUNCTION))]
-            resolution = float(self._attributes.value("", RESOLUTION_ABSOLUTE))
-            if abs(model.simulated_input) > self._effective_range:
-                return math.nan
-            noisy = model.simulated_input + self._random.gauss(0.0, resolution)
-            return round(noisy / resolution) * resolution
+        with self._locked():
+            _check_not_waveform(function)
+            in_use = self._value(attrs.AUTO_RANGE_VALUE)
+            digits = digits_for(self.setup.model, function, range_, resolution, in_use)
+            self._configure(function, range_, digits, mode=attrs.IVIDMM_MODE)
+
+    def configure_waveform_acquisition(
+        self, function: int, range_: float, rate: float, points: int
+    ) -> None:
+        """Configure a waveform acquisition of ``points`` points at ``rate`` (coerced) S/s.
+
+        Raises:
+            DriverError: not a waveform function, or an invalid range, rate or point count.
+        """
+        with self._locked():
+            if function not in WAVEFORM_FUNCTIONS:
+                raise DriverError(INVALID_VALUE, f"Function {function} is not a waveform.")
+            timing = checked_values([(attrs.WAVEFORM_RATE, rate), (attrs.WAVEFORM_POINTS, points)])
+            digits = self._value(attrs.RESOLUTION_DIGITS)
+            self._configure(function, range_, digits, mode=attrs.WAVEFORM_MODE)
+            self._store(timing)
+
+    def configure(self, values: Iterable[tuple[int, object]]) -> None:
+        """Set several attributes at once, all or none (the ``Configure…`` calls that only store).
+
+        Raises:
+            DriverError: an invalid value; then nothing is stored.
+        """
+        with self._locked():
+            self._store(checked_values(values))
 
     def get_attribute(self, attribute_id: int, expected: AttributeType) -> AttributeValue:
         """The attribute's value.
@@ -160,82 +169,256 @@ class DmmSession(SimulatedSession):
         Raises:
             DriverError: unknown attribute or wrong type.
         """
-        with self._condition:
-            self._check_open()
+        with self._locked():
             return self._attributes.get(_SESSION, attribute_id, expected)
 
     def set_attribute(self, attribute_id: int, expected: AttributeType, value: object) -> None:
-        """Set an attribute; function, range and digits are coerced as by the configure call.
+        """Set an attribute; the measurement attributes are coerced as by the configure calls.
 
         Raises:
             DriverError: unknown attribute, wrong type, read-only or invalid value.
         """
-        with self._condition:
-            self._check_open()
-            store = self._attributes
-            if attribute_id not in (FUNCTION, RANGE, RESOLUTION_DIGITS):
-                store.set(_SESSION, attribute_id, expected, value)
+        with self._locked():
+            self._attributes.spec(attribute_id, expected)  # known, and of the RPC's type
+            if attribute_id not in attrs.MEASUREMENT_ATTRIBUTES:
+                self._store(checked_values([(attribute_id, value)]))
                 return
-            store.spec(attribute_id, expected)
-            settings = {
-                key: float(store.value("", key)) for key in (FUNCTION, RANGE, RESOLUTION_DIGITS)
-            }
-            if not isinstance(value, (int, float)):
-                raise DriverError(INVALID_VALUE, f"{value!r} is not a number.")
-            settings[attribute_id] = float(value)
-            self._configure(int(settings[FUNCTION]), settings[RANGE], settings[RESOLUTION_DIGITS])
+            ((_, number),) = checked_values([(attribute_id, value)])  # type and enum checks
+            function = int(self._value(attrs.FUNCTION))
+            range_, digits = self._value(attrs.RANGE), self._value(attrs.RESOLUTION_DIGITS)
+            if attribute_id == attrs.FUNCTION:
+                self._configure(int(number), range_, digits, function_changed=True)
+            elif attribute_id == attrs.RANGE:
+                self._configure(function, float(number), digits)
+            elif attribute_id == attrs.RESOLUTION_DIGITS:
+                self._configure(function, range_, float(number))
+            else:
+                in_use = self._value(attrs.AUTO_RANGE_VALUE)
+                digits = digits_for(self.setup.model, function, range_, float(number), in_use)
+                self._configure(function, range_, digits)
 
     def reset(self) -> None:
-        """Restore the default configuration."""
+        """Abort and restore the default configuration (``Reset``, ``ResetWithDefaults``)."""
+        with self._locked():
+            self._restore_defaults()
+
+    # --- acquisition -----------------------------------------------------------------------------
+
+    def initiate(self) -> None:
+        """Start an acquisition of the configured points (replacing a running one)."""
+        with self._locked():
+            self._initiate()
+
+    def abort(self) -> None:
+        """Stop the acquisition, if any; unfetched points are dropped (``Abort``, ``Disable``)."""
+        with self._locked():
+            self._acquisitions.stop()
+
+    def send_software_trigger(self) -> None:
+        """Accepted: a simulated DMM's triggers fire by themselves (see :mod:`.dmm_acquisition`)."""
+        with self._locked():
+            pass
+
+    def read_status(self) -> tuple[int, AcquisitionStatus]:
+        """The backlog (points measured, not fetched) and the acquisition's state."""
+        with self._locked():
+            return self._acquisitions.status()
+
+    def fetch(
+        self, count: int, maximum_time_ms: int, waiter: Waiter = IMMEDIATE_WAITER
+    ) -> list[float]:
+        """The next ``count`` points of the running acquisition, waiting for them if due later.
+
+        ``maximum_time_ms`` is -1 (as long as the points take) or 0-86400000 ms.
+
+        Raises:
+            DriverError, WaitAbandonedError, WaitBudgetExhaustedError: see
+                :meth:`.dmm_acquisition.Acquisitions.take`.
+        """
+        with self._locked():
+            self._acquisitions.take(count, maximum_time_ms, waiter)
+            return [self._reading() for _ in range(count)]
+
+    def read(
+        self, count: int, maximum_time_ms: int, waiter: Waiter = IMMEDIATE_WAITER
+    ) -> list[float]:
+        """Initiate, then fetch ``count`` points (``Read``, ``ReadMultiPoint``, ``ReadWaveform``).
+
+        Raises:
+            DriverError: see :meth:`fetch`.
+        """
+        deadline_after(maximum_time_ms)  # invalid arguments fail before anything starts
+        with self._locked():
+            self._initiate()
+            return self.fetch(count, maximum_time_ms, waiter)
+
+    # --- calibration, self test and cable compensation (NI's simulated values) -----------------
+
+    def self_test(self) -> tuple[int, str]:
+        """Passes: ``(0, message)``."""
+        with self._locked():
+            return 0, "Self test passed (simulated device)."
+
+    def self_calibration_supported(self) -> bool:
+        """Whether the model self-calibrates (all but the NI 4065)."""
+        with self._locked():
+            return self.setup.model.self_cal_supported
+
+    def self_calibrate(self) -> None:
+        """Succeeds at once (and aborts) on models that self-calibrate.
+
+        Raises:
+            DriverError: the model does not self-calibrate.
+        """
+        with self._locked():
+            if not self.setup.model.self_cal_supported:
+                raise dmm_error(FEATURE_NOT_SUPPORTED, f"The NI {self.model} has no self-cal.")
+            self._acquisitions.stop()
+
+    def last_calibration(self, cal_type: int) -> CalibrationRecord:
+        """The model's simulated calibration record (the same for either calibration type).
+
+        Raises:
+            DriverError: ``cal_type`` is not 0 (self) or 1 (external).
+        """
+        with self._locked():
+            if cal_type not in CAL_TYPES:
+                raise DriverError(INVALID_VALUE, f"Calibration type {cal_type} is not 0 or 1.")
+            return self.setup.model.calibration
+
+    def ext_cal_recommended_interval_months(self) -> int:
+        """NI's simulated recommendation (24 months)."""
+        with self._locked():
+            return EXT_CAL_INTERVAL_MONTHS
+
+    def device_temperature(self) -> float:
+        """The simulated board temperature in °C."""
+        with self._locked():
+            return SIMULATED_DEVICE_TEMPERATURE
+
+    def cable_compensation(self) -> tuple[float, float]:
+        """``(0, 0)`` for open or short: a simulated DMM has no cable to compensate.
+
+        Raises:
+            DriverError: the function is not capacitance or inductance.
+        """
+        with self._locked():
+            if int(self._value(attrs.FUNCTION)) not in LC_FUNCTIONS:
+                raise dmm_error(CABLE_COMP_NOT_ALLOWED)
+            return 0.0, 0.0
+
+    # --- attribute configuration export/import --------------------------------------------------
+
+    def export_configuration(self) -> bytes:
+        """The writable attributes, in :mod:`.dmm_configuration`'s format."""
+        with self._locked():
+            values = {
+                spec.attribute_id: self._attributes.value("", spec.attribute_id)
+                for spec in ATTRIBUTES
+                if spec.writable and spec.attribute_id not in _DERIVED
+            }
+            return encode_configuration(self.model, values)
+
+    def import_configuration(self, blob: bytes) -> None:
+        """Restore an export: defaults first, then its values; all or nothing.
+
+        Raises:
+            DriverError: not an export of this simulator, or values this model refuses
+                (-1074135024, invalid value).
+        """
+        values = decode_configuration(blob)
+        with self._locked():
+            before = [
+                (spec.attribute_id, self._attributes.value("", spec.attribute_id))
+                for spec in ATTRIBUTES
+            ]
+            try:
+                self._restore_defaults()
+                self._store(checked_values(values.items()))
+                function = int(self._value(attrs.FUNCTION))
+                range_, digits = self._value(attrs.RANGE), self._value(attrs.RESOLUTION_DIGITS)
+                self._configure(function, range_, digits)
+            except DriverError as error:
+                self._store(before)
+                raise DriverError(
+                    INVALID_VALUE, f"The configuration does not apply: {error.description}"
+                ) from None
+
+    # --- internals (callers hold the lock) ------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the session's lock; the session must be open."""
         with self._condition:
             self._check_open()
-            self._attributes.reset(_SESSION)
-            self._effective_range = 10.0
-            self._apply_identity()
+            yield
 
-    def _configure(self, function: int, range_: float, digits: float) -> None:
-        """Validate and coerce, then store the settings and the derived attributes."""
-        model = FUNCTIONS.get(function)
-        if model is None:
-            raise DriverError(INVALID_VALUE, f"Measurement function {function} is not simulated.")
-        if range_ in (AUTO_RANGE_ON, AUTO_RANGE_ONCE):
-            effective = _coerce_range(model, abs(model.simulated_input), fallback_to_max=True)
-        elif range_ == AUTO_RANGE_OFF:
-            effective = _coerce_range(model, self._effective_range, fallback_to_max=True)
-        elif range_ >= 0 and math.isfinite(range_):
-            effective = _coerce_range(model, range_, fallback_to_max=False)
-        else:
-            raise DriverError(INVALID_VALUE, f"Range {range_!r} is not valid.")
-        if not math.isfinite(digits) or digits > DIGITS[-1]:
-            raise DriverError(INVALID_VALUE, f"Resolution of {digits!r} digits is not valid.")
-        coerced_digits = next(value for value in DIGITS if value >= digits)
-        stored_range = AUTO_RANGE_ON if range_ == AUTO_RANGE_ON else effective
-        force = self._attributes.force
-        force(_SESSION, FUNCTION, function)
-        force(_SESSION, RANGE, stored_range)
-        force(_SESSION, RESOLUTION_DIGITS, coerced_digits)
-        force(_SESSION, AUTO_RANGE_VALUE, effective)
-        force(_SESSION, RESOLUTION_ABSOLUTE, resolution_absolute(effective, coerced_digits))
-        self._effective_range = effective
+    def _value(self, attribute_id: int) -> float:
+        """A numeric attribute's value."""
+        return float(self._attributes.value("", attribute_id))
 
-    def _apply_identity(self) -> None:
-        """Set the driver-computed, read-only identity attributes."""
-        self._attributes.force(_SESSION, INSTRUMENT_MODEL, f"NI PXI-{self.model}")
-        self._attributes.force(_SESSION, DRIVER_SETUP, self.option_string)
+    def _restore_defaults(self) -> None:
+        """Drop the acquisition; every attribute to its default; the default measurement."""
+        self._acquisitions.stop()
+        self._attributes.reset(_SESSION)
+        self._store(
+            [
+                (INSTRUMENT_MODEL, self.setup.instrument_model),
+                (DRIVER_SETUP, self.setup.text),
+                (attrs.IO_RESOURCE_DESCRIPTOR, self.resource_name),
+                (attrs.SUPPORTED_INSTRUMENT_MODELS, ",".join(MODELS)),
+            ]
+        )
+        self._configure(DC_VOLTS, attrs.AUTO_RANGE_ON, 5.5)
+
+    def _configure(
+        self,
+        function: int,
+        range_: float,
+        digits: float,
+        *,
+        function_changed: bool = False,
+        mode: int | None = None,
+    ) -> None:
+        """Coerce the measurement (see :mod:`.dmm_measurement`) and store it, with ``mode``."""
+        measurement = coerce_measurement(
+            self.setup.model,
+            function,
+            range_,
+            digits,
+            range_in_use=self._value(attrs.AUTO_RANGE_VALUE),
+            function_changed=function_changed,
+        )
+        self._store(
+            [
+                (attrs.FUNCTION, measurement.function),
+                (attrs.RANGE, measurement.range),
+                (attrs.RESOLUTION_DIGITS, measurement.digits),
+                (attrs.AUTO_RANGE_VALUE, measurement.effective_range),
+                (attrs.RESOLUTION_ABSOLUTE, measurement.resolution),
+            ]
+        )
+        if mode is not None:
+            self._attributes.force(_SESSION, attrs.OPERATION_MODE, mode)
+
+    def _store(self, values: Iterable[tuple[int, AttributeValue]]) -> None:
+        for attribute_id, value in values:
+            self._attributes.force(_SESSION, attribute_id, value)
+
+    def _initiate(self) -> None:
+        """Start the programmed acquisition now (see :mod:`.dmm_acquisition`)."""
+        self._acquisitions.start(Schedule.programmed(self._value))
+
+    def _reading(self) -> float:
+        """One noisy reading of the configured function, NaN if over range."""
+        signal = SIGNALS[int(self._value(attrs.FUNCTION))]
+        resolution = self._value(attrs.RESOLUTION_ABSOLUTE)
+        if abs(signal.simulated_input) > self._value(attrs.AUTO_RANGE_VALUE):
+            return math.nan
+        noisy = signal.simulated_input + self._random.gauss(0.0, resolution)
+        return round(noisy / resolution) * resolution
 
 
-def _coerce_range(model: FunctionModel, wanted: float, *, fallback_to_max: bool) -> float:
-    """The smallest valid range that covers ``wanted``.
-
-    Raises:
-        DriverError: ``wanted`` is beyond the largest range (unless ``fallback_to_max``).
-    """
-    for value in model.ranges:
-        if value >= wanted:
-            return value
-    if fallback_to_max:
-        return model.ranges[-1]
-    raise DriverError(
-        INVALID_VALUE,
-        f"Range {wanted:g} exceeds the largest {model.name} range {model.ranges[-1]:g}.",
-    )
+def _check_not_waveform(function: int) -> None:
+    if function in WAVEFORM_FUNCTIONS:
+        raise DriverError(INVALID_VALUE, "Configure waveforms with ConfigureWaveformAcquisition.")

@@ -1,5 +1,11 @@
 # ruff: noqa: N802, D102 - the RPC methods bear NI's names and are documented by NI's proto.
-"""gRPC face of the simulated NI-DMM driver: ``nidmm_grpc.NiDmm``."""
+"""gRPC face of the simulated NI-DMM driver: ``nidmm_grpc.NiDmm``.
+
+Requests name enum parameters twice (``x`` and ``x_raw`` in a oneof, the same numbers); NI's
+Python client sends ``x_raw``, :func:`_oneof` reads whichever is set. The ``Configure…`` calls
+that only store attributes are rows of :data:`_STORING_CALLS`. Fetches and reads pass the RPC's
+context as the waiter's caller, so a fetch waiting for points ends with its RPC.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,25 @@ import grpc
 from nidmm import nidmm_pb2 as dmm_pb2
 from nidmm import nidmm_pb2_grpc as dmm_pb2_grpc
 
+from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import AttributeType
 from local_ni_platform.device_server.dmm import DmmSession
-from local_ni_platform.device_server.errors import error_message
+from local_ni_platform.device_server.dmm_acquisition import Waiter
+from local_ni_platform.device_server.dmm_configuration import (
+    read_configuration_file,
+    write_configuration_file,
+)
+from local_ni_platform.device_server.dmm_errors import dmm_error_message
+from local_ni_platform.device_server.repository import SessionRepository
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
     reject_unsimulated,
     session_message,
+)
+from local_ni_platform.waits import (
+    DEFAULT_CANCEL_CHECK_INTERVAL,
+    DEFAULT_MAX_WAITING_CALLS,
+    WaitBudget,
 )
 
 _DMM_SERVICE = dmm_pb2.DESCRIPTOR.services_by_name["NiDmm"]
@@ -25,11 +43,66 @@ DMM_SERVICE_NAME: str = _DMM_SERVICE.full_name
 """``nidmm_grpc.NiDmm``: gRPC service name and discovery interface."""
 
 
+def _oneof(request: Any, field: str) -> Any:
+    """The value of ``field`` or ``field_raw``, whichever the client set (0 if neither)."""
+    member = request.WhichOneof(f"{field}_enum")
+    return getattr(request, member) if member else 0
+
+
+def _storing_call(
+    response: str, *fields: tuple[str, int]
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
+    """An RPC that stores its request's ``fields`` into the paired attributes, all or none."""
+
+    def handler(self: DmmServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        values = [(attribute_id, _field(request, name)) for name, attribute_id in fields]
+        self._call(context, request.vi, DmmSession, lambda s: s.configure(values))
+        return getattr(dmm_pb2, response)(status=0)
+
+    return handler
+
+
+def _field(request: Any, name: str) -> Any:
+    """A plain field, or a oneof of an enum and its raw value."""
+    if f"{name}_enum" in request.DESCRIPTOR.oneofs_by_name:
+        return _oneof(request, name)
+    return getattr(request, name)
+
+
 @reject_unsimulated(_DMM_SERVICE)
 class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[misc]
     """``nidmm_grpc.NiDmm`` backed by :class:`DmmSession` simulations."""
 
     _messages = dmm_pb2
+
+    def __init__(
+        self,
+        repository: SessionRepository,
+        *,
+        wait_budget: WaitBudget | None = None,
+        cancel_check_interval: float = DEFAULT_CANCEL_CHECK_INTERVAL,
+    ) -> None:
+        """Serve the DMM sessions of ``repository``.
+
+        Fetches that must sleep hold a slot of ``wait_budget`` (default: a budget of its own of
+        :data:`~local_ni_platform.waits.DEFAULT_MAX_WAITING_CALLS`); a waiting fetch re-checks
+        its caller at least every ``cancel_check_interval`` seconds.
+        """
+        super().__init__(repository)
+        self._wait_budget = wait_budget or WaitBudget(
+            "NI-DMM fetch wait", DEFAULT_MAX_WAITING_CALLS
+        )
+        self._cancel_check_interval = cancel_check_interval
+
+    def _waiter(self, context: grpc.ServicerContext) -> Waiter:
+        return Waiter(context, self._wait_budget, self._cancel_check_interval)
+
+    def _run(
+        self, request: Any, context: grpc.ServicerContext, operation: Callable[[DmmSession], Any]
+    ) -> Any:
+        return self._call(context, request.vi, DmmSession, operation)
+
+    # --- session --------------------------------------------------------------------------------
 
     def InitWithOptions(self, request: Any, context: grpc.ServicerContext) -> Any:
         def initialize() -> DmmSession:
@@ -52,50 +125,266 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         return dmm_pb2.CloseResponse(status=0)
 
     def Reset(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DmmSession, lambda s: s.reset())
+        self._run(request, context, lambda s: s.reset())
         return dmm_pb2.ResetResponse(status=0)
 
-    def ConfigureMeasurementDigits(self, request: Any, context: grpc.ServicerContext) -> Any:
-        member = request.WhichOneof("measurement_function_enum")
-        function = (
-            request.measurement_function
-            if member == "measurement_function"
-            else request.measurement_function_raw
+    def ResetWithDefaults(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.reset())
+        return dmm_pb2.ResetWithDefaultsResponse(status=0)
+
+    def GetErrorMessage(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return dmm_pb2.GetErrorMessageResponse(
+            status=0, error_message=dmm_error_message(request.error_code)
         )
-        self._call(
+
+    def GetError(self, request: Any, context: grpc.ServicerContext) -> Any:
+        code, description = self._run(request, context, lambda s: s.take_error())
+        return dmm_pb2.GetErrorResponse(status=0, error_code=code, description=description)
+
+    # --- configuration --------------------------------------------------------------------------
+
+    def ConfigureMeasurementDigits(self, request: Any, context: grpc.ServicerContext) -> Any:
+        function = _oneof(request, "measurement_function")
+        self._run(
+            request,
             context,
-            request.vi,
-            DmmSession,
             lambda s: s.configure_measurement_digits(
                 function, request.range, request.resolution_digits
             ),
         )
         return dmm_pb2.ConfigureMeasurementDigitsResponse(status=0)
 
-    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
-        member = request.WhichOneof("maximum_time_enum")
-        maximum_time = (
-            request.maximum_time if member == "maximum_time" else request.maximum_time_raw
+    def ConfigureMeasurementAbsolute(self, request: Any, context: grpc.ServicerContext) -> Any:
+        function = _oneof(request, "measurement_function")
+        self._run(
+            request,
+            context,
+            lambda s: s.configure_measurement_absolute(
+                function, request.range, request.resolution_absolute
+            ),
         )
-        reading = self._call(context, request.vi, DmmSession, lambda s: s.read(maximum_time))
+        return dmm_pb2.ConfigureMeasurementAbsoluteResponse(status=0)
+
+    def ConfigureWaveformAcquisition(self, request: Any, context: grpc.ServicerContext) -> Any:
+        function = _oneof(request, "measurement_function")
+        self._run(
+            request,
+            context,
+            lambda s: s.configure_waveform_acquisition(
+                function, request.range, request.rate, request.waveform_points
+            ),
+        )
+        return dmm_pb2.ConfigureWaveformAcquisitionResponse(status=0)
+
+    ConfigureMultiPoint = _storing_call(
+        "ConfigureMultiPointResponse",
+        ("trigger_count", attrs.TRIGGER_COUNT),
+        ("sample_count", attrs.SAMPLE_COUNT),
+        ("sample_trigger", attrs.SAMPLE_TRIGGER),
+        ("sample_interval", attrs.SAMPLE_INTERVAL),
+    )
+    ConfigureTrigger = _storing_call(
+        "ConfigureTriggerResponse",
+        ("trigger_source", attrs.TRIGGER_SOURCE),
+        ("trigger_delay", attrs.TRIGGER_DELAY),
+    )
+    ConfigureRTDType = _storing_call(
+        "ConfigureRTDTypeResponse",
+        ("rtd_type", attrs.TEMP_RTD_TYPE),
+        ("rtd_resistance", attrs.TEMP_RTD_RES),
+    )
+    ConfigureRTDCustom = _storing_call(
+        "ConfigureRTDCustomResponse",
+        ("rtd_a", attrs.TEMP_RTD_A),
+        ("rtd_b", attrs.TEMP_RTD_B),
+        ("rtd_c", attrs.TEMP_RTD_C),
+    )
+    ConfigureThermistorCustom = _storing_call(
+        "ConfigureThermistorCustomResponse",
+        ("thermistor_a", attrs.TEMP_THERMISTOR_A),
+        ("thermistor_b", attrs.TEMP_THERMISTOR_B),
+        ("thermistor_c", attrs.TEMP_THERMISTOR_C),
+    )
+    ConfigureThermistorType = _storing_call(
+        "ConfigureThermistorTypeResponse", ("thermistor_type", attrs.TEMP_THERMISTOR_TYPE)
+    )
+    ConfigureThermocouple = _storing_call(
+        "ConfigureThermocoupleResponse",
+        ("thermocouple_type", attrs.TEMP_TC_TYPE),
+        ("reference_junction_type", attrs.TEMP_TC_REF_JUNC_TYPE),
+    )
+    ConfigureTransducerType = _storing_call(
+        "ConfigureTransducerTypeResponse", ("transducer_type", attrs.TEMP_TRANSDUCER_TYPE)
+    )
+    ConfigureFixedRefJunction = _storing_call(
+        "ConfigureFixedRefJunctionResponse",
+        ("fixed_reference_junction", attrs.TEMP_TC_FIXED_REF_JUNC),
+    )
+
+    # --- acquisition ----------------------------------------------------------------------------
+
+    def Initiate(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.initiate())
+        return dmm_pb2.InitiateResponse(status=0)
+
+    def Abort(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.abort())
+        return dmm_pb2.AbortResponse(status=0)
+
+    def Disable(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.abort())
+        return dmm_pb2.DisableResponse(status=0)
+
+    def SendSoftwareTrigger(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.send_software_trigger())
+        return dmm_pb2.SendSoftwareTriggerResponse(status=0)
+
+    def ReadStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
+        backlog, status = self._run(request, context, lambda s: s.read_status())
+        return dmm_pb2.ReadStatusResponse(
+            status=0,
+            acquisition_backlog=backlog,
+            acquisition_status=int(status),
+            acquisition_status_raw=int(status),
+        )
+
+    def Fetch(self, request: Any, context: grpc.ServicerContext) -> Any:
+        (reading,) = self._points(request, context, 1, read=False)
+        return dmm_pb2.FetchResponse(status=0, reading=reading)
+
+    def Read(self, request: Any, context: grpc.ServicerContext) -> Any:
+        (reading,) = self._points(request, context, 1, read=True)
         return dmm_pb2.ReadResponse(status=0, reading=reading)
 
-    def GetErrorMessage(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return dmm_pb2.GetErrorMessageResponse(
-            status=0, error_message=error_message(request.error_code)
+    def FetchMultiPoint(self, request: Any, context: grpc.ServicerContext) -> Any:
+        readings = self._points(request, context, request.array_size, read=False)
+        return dmm_pb2.FetchMultiPointResponse(
+            status=0, reading_array=readings, actual_number_of_points=len(readings)
         )
 
-    def GetError(self, request: Any, context: grpc.ServicerContext) -> Any:
-        code, description = self._call(context, request.vi, DmmSession, lambda s: s.take_error())
-        return dmm_pb2.GetErrorResponse(status=0, error_code=code, description=description)
+    def ReadMultiPoint(self, request: Any, context: grpc.ServicerContext) -> Any:
+        readings = self._points(request, context, request.array_size, read=True)
+        return dmm_pb2.ReadMultiPointResponse(
+            status=0, reading_array=readings, actual_number_of_points=len(readings)
+        )
+
+    def FetchWaveform(self, request: Any, context: grpc.ServicerContext) -> Any:
+        readings = self._points(request, context, request.array_size, read=False)
+        return dmm_pb2.FetchWaveformResponse(
+            status=0, waveform_array=readings, actual_number_of_points=len(readings)
+        )
+
+    def ReadWaveform(self, request: Any, context: grpc.ServicerContext) -> Any:
+        readings = self._points(request, context, request.array_size, read=True)
+        return dmm_pb2.ReadWaveformResponse(
+            status=0, waveform_array=readings, actual_number_of_points=len(readings)
+        )
+
+    def _points(
+        self, request: Any, context: grpc.ServicerContext, count: int, *, read: bool
+    ) -> list[float]:
+        """``count`` points of the acquisition (``read``: of a new one), waiting as the client."""
+        maximum_time = _oneof(request, "maximum_time")
+        waiter = self._waiter(context)
+        if read:
+            return self._run(request, context, lambda s: s.read(count, maximum_time, waiter))  # type: ignore[no-any-return]
+        return self._run(request, context, lambda s: s.fetch(count, maximum_time, waiter))  # type: ignore[no-any-return]
+
+    # --- calibration, self test, cable compensation ---------------------------------------------
+
+    def SelfTest(self, request: Any, context: grpc.ServicerContext) -> Any:
+        result, message = self._run(request, context, lambda s: s.self_test())
+        return dmm_pb2.SelfTestResponse(
+            status=0, self_test_result=result, self_test_message=message
+        )
+
+    def SelfCal(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(request, context, lambda s: s.self_calibrate())
+        return dmm_pb2.SelfCalResponse(status=0)
+
+    def GetSelfCalSupported(self, request: Any, context: grpc.ServicerContext) -> Any:
+        supported = self._run(request, context, lambda s: s.self_calibration_supported())
+        return dmm_pb2.GetSelfCalSupportedResponse(status=0, self_cal_supported=supported)
+
+    def GetCalDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
+        cal_type = _oneof(request, "cal_type")
+        record = self._run(request, context, lambda s: s.last_calibration(cal_type))
+        return dmm_pb2.GetCalDateAndTimeResponse(
+            status=0,
+            month=record.month,
+            day=record.day,
+            year=record.year,
+            hour=record.hour,
+            minute=record.minute,
+        )
+
+    def GetLastCalTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        cal_type = _oneof(request, "cal_type")
+        record = self._run(request, context, lambda s: s.last_calibration(cal_type))
+        return dmm_pb2.GetLastCalTempResponse(status=0, temperature=record.temperature)
+
+    def GetExtCalRecommendedInterval(self, request: Any, context: grpc.ServicerContext) -> Any:
+        months = self._run(request, context, lambda s: s.ext_cal_recommended_interval_months())
+        return dmm_pb2.GetExtCalRecommendedIntervalResponse(status=0, months=months)
+
+    def GetDevTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        temperature = self._run(request, context, lambda s: s.device_temperature())
+        return dmm_pb2.GetDevTempResponse(status=0, temperature=temperature)
+
+    def GetAutoRangeValue(self, request: Any, context: grpc.ServicerContext) -> Any:
+        value = self._run(
+            request,
+            context,
+            lambda s: s.get_attribute(attrs.AUTO_RANGE_VALUE, AttributeType.REAL64),
+        )
+        return dmm_pb2.GetAutoRangeValueResponse(status=0, actual_range=value)
+
+    def PerformOpenCableComp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        conductance, susceptance = self._run(request, context, lambda s: s.cable_compensation())
+        return dmm_pb2.PerformOpenCableCompResponse(
+            status=0, conductance=conductance, susceptance=susceptance
+        )
+
+    def PerformShortCableComp(self, request: Any, context: grpc.ServicerContext) -> Any:
+        resistance, reactance = self._run(request, context, lambda s: s.cable_compensation())
+        return dmm_pb2.PerformShortCableCompResponse(
+            status=0, resistance=resistance, reactance=reactance
+        )
+
+    # --- attribute configuration ----------------------------------------------------------------
+
+    def ExportAttributeConfigurationBuffer(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        blob = self._run(request, context, lambda s: s.export_configuration())
+        return dmm_pb2.ExportAttributeConfigurationBufferResponse(status=0, configuration=blob)
+
+    def ImportAttributeConfigurationBuffer(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._run(request, context, lambda s: s.import_configuration(request.configuration))
+        return dmm_pb2.ImportAttributeConfigurationBufferResponse(status=0)
+
+    def ExportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(
+            request,
+            context,
+            lambda s: write_configuration_file(request.file_path, s.export_configuration()),
+        )
+        return dmm_pb2.ExportAttributeConfigurationFileResponse(status=0)
+
+    def ImportAttributeConfigurationFile(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._run(
+            request,
+            context,
+            lambda s: s.import_configuration(read_configuration_file(request.file_path)),
+        )
+        return dmm_pb2.ImportAttributeConfigurationFileResponse(status=0)
+
+    # --- attributes (the RPCs are shared, see servicers.DriverServicer) -------------------------
 
     def _get(self, context: grpc.ServicerContext, request: Any, kind: AttributeType) -> Any:
-        return self._call(
-            context,
-            request.vi,
-            DmmSession,
-            lambda s: s.get_attribute(request.attribute_id, kind),
-        )
+        return self._run(request, context, lambda s: s.get_attribute(request.attribute_id, kind))
 
     def _set(
         self,
@@ -104,9 +393,4 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         kind: AttributeType,
         value: Callable[[], object],
     ) -> None:
-        self._call(
-            context,
-            request.vi,
-            DmmSession,
-            lambda s: s.set_attribute(request.attribute_id, kind, value()),
-        )
+        self._run(request, context, lambda s: s.set_attribute(request.attribute_id, kind, value()))
