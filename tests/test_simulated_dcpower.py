@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+import hightime
 import nidcpower
 import pytest
+from nidcpower import nidcpower_pb2 as dcpower_pb2
+from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 
 UNKNOWN_CHANNEL = -1074135008
 UNKNOWN_OPTION_VALUE = -1074134964
@@ -258,3 +261,41 @@ def test_lcr_calls_need_an_lcr_meter_in_lcr_mode(device_server_channel: grpc.Cha
             session.configure_lcr_custom_cable_compensation(b"foreign")
         when = session.get_lcr_compensation_last_date_and_time(nidcpower.LCRCompensationType.OPEN)
         assert when.year == 1940
+
+
+def test_nis_c_style_configure_calls_set_their_attributes(
+    device_server_channel: grpc.Channel,
+) -> None:
+    """NI's grpc-device example calls ConfigureVoltageLevel, Commit and Initiate (no channels)."""
+    stub = dcpower_pb2_grpc.NiDCPowerStub(device_server_channel)
+    vi = stub.InitializeWithChannels(
+        dcpower_pb2.InitializeWithChannelsRequest(
+            resource_name="SMU", channels="0", option_string="Simulate=1, DriverSetup=Model:4147"
+        )
+    ).vi
+    stub.ConfigureVoltageLevel(dcpower_pb2.ConfigureVoltageLevelRequest(vi=vi, level=5.0))
+    stub.ConfigureOutputFunction(
+        dcpower_pb2.ConfigureOutputFunctionRequest(vi=vi, function_raw=1006)
+    )
+    stub.ConfigurePowerLineFrequency(
+        dcpower_pb2.ConfigurePowerLineFrequencyRequest(vi=vi, powerline_frequency_raw=50.0)
+    )
+    stub.Commit(dcpower_pb2.CommitRequest(vi=vi))
+    stub.Initiate(dcpower_pb2.InitiateRequest(vi=vi))
+    fetched = stub.FetchMultiple(dcpower_pb2.FetchMultipleRequest(vi=vi, timeout=1, count=3))
+    assert list(fetched.voltage_measurements) == [5.0] * 3
+    with pytest.raises(grpc.RpcError) as bad:  # one attribute row refuses what NI refuses
+        stub.ConfigureSense(dcpower_pb2.ConfigureSenseRequest(vi=vi, sense_raw=7))
+    assert dict(bad.value.trailing_metadata())["ni-error"] == "-1074135024"
+    stub.Close(dcpower_pb2.CloseRequest(vi=vi))
+
+
+def test_the_record_delta_time_follows_the_aperture(device_server_channel: grpc.Channel) -> None:
+    with open_session(device_server_channel, "Dev1/0") as session:
+        assert session.measure_record_delta_time.total_seconds() == pytest.approx(0.01666)
+        session.power_line_frequency = 50.0
+        session.configure_aperture_time(2, nidcpower.ApertureTimeUnits.POWER_LINE_CYCLES)
+        assert session.measure_record_delta_time.total_seconds() == pytest.approx(2 / 50)
+        with pytest.raises(nidcpower.Error) as read_only:
+            session.measure_record_delta_time = hightime.timedelta(seconds=1)
+    assert read_only.value.code == -1074135027

@@ -215,15 +215,19 @@ def test_reads_initiate_and_fetch(dmm: nidmm.Session) -> None:
     assert error.code == MAX_TIME_EXCEEDED
 
 
-def test_software_triggered_acquisition_without_end(dmm: nidmm.Session) -> None:
+def test_an_acquisition_without_end_measures_at_a_steady_pace(dmm: nidmm.Session) -> None:
+    # NI's continuous-acquisition example polls read_status() until points are backlogged.
     dmm.configure_multi_point(
         trigger_count=1, sample_count=0, sample_trigger=nidmm.SampleTrigger.SOFTWARE_TRIG
     )
     with dmm.initiate():
         dmm.send_software_trigger()  # simulated triggers fire by themselves; accepted
         assert len(dmm.fetch_multi_point(3)) == 3
-        assert len(dmm.fetch_multi_point(50)) == 50
-        assert dmm.read_status() == (0, Status.RUNNING)
+        time.sleep(0.2)
+        backlog, status = dmm.read_status()
+        assert status == Status.RUNNING
+        assert backlog >= 9  # one point per 1/60 s: at least 13 measured by now, 3 fetched
+        assert len(dmm.fetch_multi_point(backlog)) == backlog
 
 
 def test_a_fetch_waits_for_the_programmed_delay(dmm: nidmm.Session) -> None:
@@ -363,3 +367,23 @@ def test_error_messages_name_nidmm_codes(dmm: nidmm.Session) -> None:
     message = dmm._interpreter.error_message(MAX_TIME_EXCEEDED)
     assert message == "Max Time exceeded before the operation completed."
     assert dmm_models.MODELS["4082"].ranges[nidmm.Function.DC_VOLTS.value][-1] == 300
+
+
+def test_nis_c_style_configure_calls_set_their_attributes(
+    dmm: nidmm.Session, device_server_channel: grpc.Channel
+) -> None:
+    """NI's grpc-device example calls ConfigurePowerLineFrequency with the enum member."""
+    stub = dmm_pb2_grpc.NiDmmStub(device_server_channel)
+    vi = dmm._interpreter.get_session_handle()
+    stub.ConfigurePowerLineFrequency(
+        dmm_pb2.ConfigurePowerLineFrequencyRequest(
+            vi=vi, power_line_frequency_hz=dmm_pb2.POWER_LINE_FREQUENCIES_NIDMM_VAL_50_HERTZ
+        )
+    )
+    stub.ConfigureACBandwidth(
+        dmm_pb2.ConfigureACBandwidthRequest(
+            vi=vi, ac_minimum_frequency_hz=20.0, ac_maximum_frequency_hz=20_000.0
+        )
+    )
+    assert dmm.powerline_freq == 50.0
+    assert (dmm.ac_min_freq, dmm.ac_max_freq) == (20.0, 20_000.0)

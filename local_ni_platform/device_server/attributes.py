@@ -8,7 +8,6 @@ wrong value types, read-only attributes and invalid values are driver errors wit
 from __future__ import annotations
 
 import enum
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -130,38 +129,40 @@ class AttributeStore:
         for channel in channels:
             self._values[channel][attribute_id] = value
 
-    def export_configuration(self) -> bytes:
-        """Every value of every channel, as bytes :meth:`import_configuration` takes back.
+    def writable_values(
+        self, *, excluded: Iterable[int] = ()
+    ) -> dict[str, dict[int, AttributeValue]]:
+        """Every channel's writable values (for an attribute configuration export)."""
+        skipped = set(excluded)
+        return {
+            channel: {
+                attribute_id: value
+                for attribute_id, value in by_id.items()
+                if self._specs[attribute_id].writable and attribute_id not in skipped
+            }
+            for channel, by_id in self._values.items()
+        }
 
-        NI's drivers export an opaque format of their own; this simulation's is JSON after a
-        header line, so a configuration of another driver or version is refused, not misread.
-        """
-        return CONFIGURATION_HEADER + json.dumps(self._values, sort_keys=True).encode("utf-8")
-
-    def import_configuration(self, configuration: bytes) -> None:
-        """Restore the values :meth:`export_configuration` produced for the same channels.
+    def apply(self, values: Mapping[str, Mapping[int, object]]) -> None:
+        """Set ``values`` (channel → id → value) as a client would, all or nothing.
 
         Raises:
-            DriverError: not such a configuration, or one of other channels or attributes.
+            DriverError: other channels than this store's, or a value a client could not set
+                (-1074135024, invalid value); nothing is changed then.
         """
-        invalid = DriverError(
-            INVALID_VALUE, "Not an attribute configuration exported by this session's driver."
-        )
-        if not configuration.startswith(CONFIGURATION_HEADER):
-            raise invalid
+        if set(values) != set(self._values):
+            raise DriverError(INVALID_VALUE, "The configuration was exported for other channels.")
+        before = {channel: dict(by_id) for channel, by_id in self._values.items()}
         try:
-            loaded = json.loads(configuration[len(CONFIGURATION_HEADER) :])
-            values = {
-                channel: {int(key): value for key, value in by_id.items()}
-                for channel, by_id in loaded.items()
-            }
-        except (ValueError, AttributeError) as error:
-            raise invalid from error
-        if set(values) != set(self._values) or any(
-            set(by_id) != set(self._specs) for by_id in values.values()
-        ):
-            raise invalid
-        self._values = values
+            for channel, by_id in values.items():
+                for attribute_id, value in by_id.items():
+                    spec = self.spec_of(attribute_id)
+                    self.set([channel], attribute_id, spec.type, value)
+        except DriverError as error:
+            self._values = before
+            raise DriverError(
+                INVALID_VALUE, f"The configuration does not apply: {error.description}"
+            ) from None
 
     def reset(self, channels: Iterable[str]) -> None:
         """Restore the defaults on ``channels``."""
@@ -193,8 +194,6 @@ def _validate(spec: AttributeSpec, value: object) -> AttributeValue:
     return number
 
 
-CONFIGURATION_HEADER = b"ni-local-platform attribute configuration v1\n"
-
 # IVI-inherent attributes: the same ids in every NI driver.
 CHANNEL_COUNT = 1050203
 SIMULATE = 1050005
@@ -222,29 +221,3 @@ def ivi_inherent_attributes(*, channel_count: int) -> tuple[AttributeSpec, ...]:
             INSTRUMENT_MODEL, "instrument_model", AttributeType.STRING, "", writable=False
         ),
     )
-
-
-def write_configuration_file(path: str, configuration: bytes) -> None:
-    """Write an exported configuration to ``path`` (on the device server's machine).
-
-    Raises:
-        DriverError: the file cannot be written.
-    """
-    try:
-        with open(path, "wb") as file:
-            file.write(configuration)
-    except OSError as error:
-        raise DriverError(INVALID_VALUE, f"Cannot write {path!r}: {error.strerror}.") from error
-
-
-def read_configuration_file(path: str) -> bytes:
-    """Read a configuration file :func:`write_configuration_file` wrote.
-
-    Raises:
-        DriverError: the file cannot be read.
-    """
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except OSError as error:
-        raise DriverError(INVALID_VALUE, f"Cannot read {path!r}: {error.strerror}.") from error

@@ -57,6 +57,10 @@ from local_ni_platform.device_server.attributes import (
     ivi_inherent_attributes,
 )
 from local_ni_platform.device_server.catalog import driver_catalog
+from local_ni_platform.device_server.configuration import (
+    decode_configuration,
+    encode_configuration,
+)
 from local_ni_platform.device_server.dcpower_channels import ChannelTable
 from local_ni_platform.device_server.dcpower_lcr import (
     LCR_MODE,
@@ -110,6 +114,9 @@ CURRENT_LEVEL_RANGE = 1150011
 VOLTAGE_LIMIT = 1150010
 VOLTAGE_LIMIT_RANGE = 1150012
 SOURCE_DELAY = 1150051
+POWER_LINE_FREQUENCY = 1150020
+MEASURE_RECORD_LENGTH = 1150063
+MEASURE_RECORD_DELTA_TIME = 1150065
 APERTURE_TIME = 1150058
 APERTURE_TIME_UNITS = 1150059
 ACTIVE_ADVANCED_SEQUENCE = 1150074
@@ -122,6 +129,11 @@ LCR_CURRENT_AMPLITUDE = 1150212
 LCR_DC_BIAS_SOURCE = 1150213
 LCR_DC_BIAS_VOLTAGE_LEVEL = 1150214
 LCR_DC_BIAS_CURRENT_LEVEL = 1150215
+
+DRIVER_NAME = "NI-DCPower"
+_TIMING_ATTRIBUTES = frozenset({APERTURE_TIME, APERTURE_TIME_UNITS, POWER_LINE_FREQUENCY})
+_SEQUENCE_ATTRIBUTES = (ACTIVE_ADVANCED_SEQUENCE, ACTIVE_ADVANCED_SEQUENCE_STEP)
+"""Not exported: they name sequences, which a configuration does not carry."""
 
 INSTRUMENT_ATTRIBUTES = frozenset({1050510, 1050511, 1050512, 1150073, 1150105, 1150152})
 """Attributes of the instrument rather than of a channel (firmware revision, manufacturer,
@@ -188,6 +200,19 @@ DESCRIBED_ATTRIBUTES = (
     ),
     AttributeSpec(SOURCE_DELAY, "source_delay", AttributeType.REAL64, 0.0, minimum=0.0),
     AttributeSpec(APERTURE_TIME, "aperture_time", AttributeType.REAL64, 0.01666, minimum=0.0),
+    AttributeSpec(
+        POWER_LINE_FREQUENCY, "power_line_frequency", AttributeType.REAL64, 60.0, minimum=1.0
+    ),
+    AttributeSpec(
+        MEASURE_RECORD_LENGTH, "measure_record_length", AttributeType.INT32, 1, minimum=1
+    ),
+    AttributeSpec(
+        MEASURE_RECORD_DELTA_TIME,
+        "measure_record_delta_time",
+        AttributeType.REAL64,
+        0.01666,
+        writable=False,
+    ),
     AttributeSpec(APERTURE_TIME_UNITS, "aperture_time_units", AttributeType.INT32, SECONDS),
     AttributeSpec(ACTIVE_ADVANCED_SEQUENCE, "active_advanced_sequence", AttributeType.STRING, ""),
     AttributeSpec(
@@ -210,7 +235,7 @@ DESCRIBED_ATTRIBUTES = (
 
 READ_ONLY_ATTRIBUTES = (
     1050302, 1050304, 1050305, 1050327, 1050510, 1050513, 1050514, 1050551, 1150001, 1150002,
-    1150056, 1150065, 1150105, 1150152, 1150205,
+    1150056, 1150105, 1150152, 1150205,
 )  # fmt: skip
 """What NI documents as read-only beyond the rows above (driver identity, power source, fetch
 backlog, record delta time, interlock, serial number, power allocation)."""
@@ -338,6 +363,39 @@ class DCPowerSession(SimulatedSession):
                 for channel in channels:
                     self._sequences[channel].activate(str(value))
             self._attributes.set(channels, attribute_id, expected, value)
+            if attribute_id in _TIMING_ATTRIBUTES:
+                self._update_record_delta_time(channels)
+
+    def configure(self, values: Iterable[tuple[int, object]], channel_string: str = "") -> None:
+        """Set several attributes on the channels, all or none (NI's ``Configure*`` calls).
+
+        Raises:
+            DriverError: unknown channel or attribute, or an invalid value; nothing is set.
+        """
+        with self._condition:
+            self._check_open()
+            channels = self.resolve_channels(channel_string)
+            settings = [(spec, value) for spec, value in self._specs_of(values)]
+            before = self._attributes.writable_values()
+            try:
+                for spec, value in settings:
+                    self.set_attribute(channel_string, spec.attribute_id, spec.type, value)
+            except DriverError:
+                self._attributes.apply(before)
+                raise
+            self._update_record_delta_time(channels)
+
+    def _specs_of(self, values: Iterable[tuple[int, object]]) -> list[tuple[AttributeSpec, object]]:
+        return [(self._attributes.spec_of(attribute_id), value) for attribute_id, value in values]
+
+    def _update_record_delta_time(self, channels: Iterable[str]) -> None:
+        """A record's points are one aperture apart (in seconds, or power-line cycles)."""
+        value = self._attributes.value
+        for channel in channels:
+            aperture = float(value(channel, APERTURE_TIME))
+            if value(channel, APERTURE_TIME_UNITS) != SECONDS:
+                aperture /= float(value(channel, POWER_LINE_FREQUENCY))
+            self._attributes.force([channel], MEASURE_RECORD_DELTA_TIME, aperture)
 
     def _attribute_channels(self, channel_string: str, attribute_id: int) -> list[str]:
         """The channels an attribute call names; instrument attributes take no channel name in a
@@ -568,6 +626,7 @@ class DCPowerSession(SimulatedSession):
             channels = self.resolve_channels(channel_string)
             self._attributes.set(channels, APERTURE_TIME_UNITS, AttributeType.INT32, units)
             self._attributes.set(channels, APERTURE_TIME, AttributeType.REAL64, aperture_time)
+            self._update_record_delta_time(channels)
 
     def set_sequence(self, channel_string: str, values: list[float], delays: list[float]) -> None:
         """Accept a simple sequence (the simulation keeps no sequence output).
@@ -601,20 +660,23 @@ class DCPowerSession(SimulatedSession):
                 raise DriverError(SINGLE_CHANNEL_REQUIRED, f"Channels: {','.join(channels)}")
 
     def export_configuration(self) -> bytes:
-        """Every attribute value of the session (see :class:`AttributeStore`)."""
+        """Every channel's writable attributes, in :mod:`.configuration`'s format."""
         with self._condition:
             self._check_open()
-            return self._attributes.export_configuration()
+            values = self._attributes.writable_values(excluded=_SEQUENCE_ATTRIBUTES)
+            return encode_configuration(DRIVER_NAME, self.smu.number, values)
 
     def import_configuration(self, configuration: bytes) -> None:
-        """Restore an exported configuration.
+        """Restore an export of a session with the same channels; all or nothing.
 
         Raises:
-            DriverError: not a configuration of this session's channels.
+            DriverError: not such an export, or values a client could not set.
         """
+        values = decode_configuration(configuration, DRIVER_NAME)
         with self._condition:
             self._check_open()
-            self._attributes.import_configuration(configuration)
+            self._attributes.apply(values)
+            self._update_record_delta_time(self.channel_names)
 
     # --- advanced sequences -------------------------------------------------------------------
 

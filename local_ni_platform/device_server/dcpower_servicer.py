@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from nidcpower import nidcpower_pb2 as dcpower_pb2
 from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 from nidcpower import nidevice_pb2
 
-from local_ni_platform.device_server.attributes import (
-    AttributeType,
+from local_ni_platform.device_server.attributes import AttributeType
+from local_ni_platform.device_server.configuration import (
     read_configuration_file,
     write_configuration_file,
 )
 from local_ni_platform.device_server.dcpower import (
+    ATTRIBUTES,
     CALIBRATION_DATE,
     CALIBRATION_TEMPERATURE,
     EXTERNAL_CALIBRATION_INTERVAL_MONTHS,
@@ -29,8 +30,10 @@ from local_ni_platform.device_server.repository import OpenedSession, SessionRep
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
     abort_with,
+    field_value,
     reject_unsimulated,
     session_message,
+    storing_rpc,
 )
 from local_ni_platform.waits import (
     DEFAULT_CANCEL_CHECK_INTERVAL,
@@ -39,12 +42,53 @@ from local_ni_platform.waits import (
 )
 
 _DCPOWER_SERVICE = dcpower_pb2.DESCRIPTOR.services_by_name["NiDCPower"]
+_ATTRIBUTES_BY_NAME = {spec.name: spec for spec in ATTRIBUTES}
+_C = TypeVar("_C", bound=type)
 
 DCPOWER_SERVICE_NAME: str = _DCPOWER_SERVICE.full_name
 """``nidcpower_grpc.NiDCPower``: gRPC service name and discovery interface."""
 
 
+_CONFIGURE_RPCS: dict[str, tuple[str, str, bool]] = {
+    # RPC: (attribute name in NI's client, request field, whether the request names channels)
+    "ConfigureSourceMode": ("source_mode", "source_mode", False),
+    "ConfigureSourceModeWithChannels": ("source_mode", "source_mode", True),
+    "ConfigureOutputFunction": ("output_function", "function", True),
+    "ConfigureOutputEnabled": ("output_enabled", "enabled", True),
+    "ConfigureVoltageLevel": ("voltage_level", "level", True),
+    "ConfigureVoltageLevelRange": ("voltage_level_range", "range", True),
+    "ConfigureCurrentLimit": ("current_limit", "limit", True),
+    "ConfigureCurrentLimitRange": ("current_limit_range", "range", True),
+    "ConfigureCurrentLevel": ("current_level", "level", True),
+    "ConfigureCurrentLevelRange": ("current_level_range", "range", True),
+    "ConfigureVoltageLimit": ("voltage_limit", "limit", True),
+    "ConfigureVoltageLimitRange": ("voltage_limit_range", "range", True),
+    "ConfigureOutputResistance": ("output_resistance", "resistance", True),
+    "ConfigurePowerLineFrequency": ("power_line_frequency", "powerline_frequency", False),
+    "ConfigureSense": ("sense", "sense", True),
+    "ConfigureAutoZero": ("auto_zero", "auto_zero", True),
+}
+"""NI-DCPower's ``Configure*`` functions that set one attribute (NI's C examples call them; NI's
+Python client sets the attributes instead)."""
+
+
+def _with_configure_rpcs(cls: _C) -> _C:
+    """Give the servicer one method per :data:`_CONFIGURE_RPCS` row."""
+    for rpc, (attribute, field, with_channels) in _CONFIGURE_RPCS.items():
+        response = getattr(dcpower_pb2, f"{rpc}Response")
+        attribute_id = _ATTRIBUTES_BY_NAME[attribute].attribute_id
+        setattr(
+            cls,
+            rpc,
+            storing_rpc(
+                response, DCPowerSession, (field, attribute_id), with_channels=with_channels
+            ),
+        )
+    return cls
+
+
 @reject_unsimulated(_DCPOWER_SERVICE)
+@_with_configure_rpcs
 class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # type: ignore[misc]
     """``nidcpower_grpc.NiDCPower`` backed by :class:`DCPowerSession` simulations."""
 
@@ -210,6 +254,22 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         )
         return dcpower_pb2.QueryInComplianceResponse(status=0, in_compliance=in_compliance)
 
+    def Initiate(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.initiate(""))
+        return dcpower_pb2.InitiateResponse(status=0)
+
+    def Commit(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.commit(""))
+        return dcpower_pb2.CommitResponse(status=0)
+
+    def Abort(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.abort(""))
+        return dcpower_pb2.AbortResponse(status=0)
+
+    def SendSoftwareEdgeTrigger(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.send_software_edge_trigger(""))
+        return dcpower_pb2.SendSoftwareEdgeTriggerResponse(status=0)
+
     def FetchMultiple(self, request: Any, context: grpc.ServicerContext) -> Any:
         measurements = self._call(
             context,
@@ -226,7 +286,7 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         )
 
     def QueryOutputState(self, request: Any, context: grpc.ServicerContext) -> Any:
-        state = _enum_or_raw(request, "output_state")
+        state = field_value(request, "output_state")
         in_state = self._call(
             context,
             request.vi,
@@ -258,7 +318,7 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         )
 
     def ConfigureApertureTime(self, request: Any, context: grpc.ServicerContext) -> Any:
-        units = _enum_or_raw(request, "units")
+        units = field_value(request, "units")
         self._call(
             context,
             request.vi,
@@ -536,12 +596,6 @@ _CALIBRATION_DATE = dict(
 
 CABLE_COMPENSATION_DATA = b"ni-local-platform LCR cable compensation v1\n"
 """What the simulated LCR meter exports as custom cable compensation data (an ideal cable)."""
-
-
-def _enum_or_raw(request: Any, field: str) -> int:
-    """The value of an ``<field>``/``<field>_raw`` oneof, whichever the client set."""
-    member = request.WhichOneof(f"{field}_enum")
-    return int(getattr(request, field if member == field else f"{field}_raw"))
 
 
 def _complex(value: complex) -> Any:

@@ -19,7 +19,7 @@ The model:
 - Calibration, self-test and temperature calls report NI's simulated constants
   (:mod:`.dmm_models`); cable compensation measures (0, 0).
 - An attribute configuration export is the session's writable attributes in
-  :mod:`.dmm_configuration`'s format; an import restores them, all or nothing.
+  :mod:`.configuration`'s format; an import restores them, all or nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ from local_ni_platform.device_server.attributes import (
     AttributeType,
     AttributeValue,
 )
+from local_ni_platform.device_server.configuration import (
+    decode_configuration,
+    encode_configuration,
+)
 from local_ni_platform.device_server.dmm_acquisition import (
     IMMEDIATE_WAITER,
     Acquisitions,
@@ -47,15 +51,6 @@ from local_ni_platform.device_server.dmm_acquisition import (
     deadline_after,
 )
 from local_ni_platform.device_server.dmm_attributes import ATTRIBUTES, checked_values
-from local_ni_platform.device_server.dmm_configuration import (
-    decode_configuration,
-    encode_configuration,
-)
-from local_ni_platform.device_server.dmm_errors import (
-    CABLE_COMP_NOT_ALLOWED,
-    FEATURE_NOT_SUPPORTED,
-    dmm_error,
-)
 from local_ni_platform.device_server.dmm_measurement import (
     coerce_measurement,
     digits_for,
@@ -73,8 +68,11 @@ from local_ni_platform.device_server.dmm_models import (
     parse_driver_setup,
 )
 from local_ni_platform.device_server.errors import (
+    CABLE_COMP_NOT_ALLOWED,
+    FEATURE_NOT_SUPPORTED,
     INVALID_VALUE,
     RESOURCE_NOT_FOUND,
+    UNKNOWN_CHANNEL_NAME,
     DriverError,
 )
 from local_ni_platform.device_server.instrument import SimulatedSession
@@ -82,6 +80,7 @@ from local_ni_platform.device_server.instrument import SimulatedSession
 __all__ = ["ATTRIBUTES", "DmmSession", "resolution_absolute"]
 
 CAL_TYPES = frozenset({0, 1})
+DRIVER_NAME = "NI-DMM"
 """NI-DMM's calibration areas: 0 self-calibration, 1 external calibration."""
 
 _SESSION = ("",)
@@ -154,12 +153,14 @@ class DmmSession(SimulatedSession):
             self._configure(function, range_, digits, mode=attrs.WAVEFORM_MODE)
             self._store(timing)
 
-    def configure(self, values: Iterable[tuple[int, object]]) -> None:
+    def configure(self, values: Iterable[tuple[int, object]], channel_string: str = "") -> None:
         """Set several attributes at once, all or none (the ``Configure…`` calls that only store).
 
         Raises:
-            DriverError: an invalid value; then nothing is stored.
+            DriverError: an invalid value, or a channel (NI-DMM has none); nothing is stored.
         """
+        if channel_string:
+            raise DriverError(UNKNOWN_CHANNEL_NAME, f"Channel name: {channel_string}")
         with self._locked():
             self._store(checked_values(values))
 
@@ -272,7 +273,7 @@ class DmmSession(SimulatedSession):
         """
         with self._locked():
             if not self.setup.model.self_cal_supported:
-                raise dmm_error(FEATURE_NOT_SUPPORTED, f"The NI {self.model} has no self-cal.")
+                raise DriverError(FEATURE_NOT_SUPPORTED, f"The NI {self.model} has no self-cal.")
             self._acquisitions.stop()
 
     def last_calibration(self, cal_type: int) -> CalibrationRecord:
@@ -304,20 +305,20 @@ class DmmSession(SimulatedSession):
         """
         with self._locked():
             if int(self._value(attrs.FUNCTION)) not in LC_FUNCTIONS:
-                raise dmm_error(CABLE_COMP_NOT_ALLOWED)
+                raise DriverError(CABLE_COMP_NOT_ALLOWED)
             return 0.0, 0.0
 
     # --- attribute configuration export/import --------------------------------------------------
 
     def export_configuration(self) -> bytes:
-        """The writable attributes, in :mod:`.dmm_configuration`'s format."""
+        """The writable attributes, in :mod:`.configuration`'s format."""
         with self._locked():
             values = {
                 spec.attribute_id: self._attributes.value("", spec.attribute_id)
                 for spec in ATTRIBUTES
                 if spec.writable and spec.attribute_id not in _DERIVED
             }
-            return encode_configuration(self.model, values)
+            return encode_configuration(DRIVER_NAME, self.model, {"": values})
 
     def import_configuration(self, blob: bytes) -> None:
         """Restore an export: defaults first, then its values; all or nothing.
@@ -326,7 +327,10 @@ class DmmSession(SimulatedSession):
             DriverError: not an export of this simulator, or values this model refuses
                 (-1074135024, invalid value).
         """
-        values = decode_configuration(blob)
+        channels = decode_configuration(blob, DRIVER_NAME)
+        if set(channels) != {""}:
+            raise DriverError(INVALID_VALUE, "The configuration was exported for channels.")
+        values = channels[""]
         with self._locked():
             before = [
                 (spec.attribute_id, self._attributes.value("", spec.attribute_id))

@@ -10,8 +10,8 @@
   measured ``(j + 1) · trigger_delay + i · point_period`` seconds after initiate (the delay and
   period are 0 unless programmed), so a plain acquisition is complete at once.
 - Points are fetched in order; the backlog is measured minus fetched. An acquisition without end
-  measures its points as they are fetched (there is no buffer to fill), so its backlog stays 0
-  and it is RUNNING until aborted.
+  measures a point every :data:`ENDLESS_POINT_PERIOD` (unless a period is programmed), so its
+  backlog grows as NI's continuous-acquisition examples expect, and it is RUNNING until aborted.
 
 :class:`Acquisitions` is a session's slot for its acquisition, under the session's lock: it
 starts, stops and reports it, and waits for points. A fetch sleeps, in real time, only for points
@@ -29,13 +29,10 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from local_ni_platform.device_server import dmm_attributes as attrs
-from local_ni_platform.device_server.dmm_errors import (
-    DATA_NOT_AVAILABLE,
-    MAX_TIME_EXCEEDED,
-    dmm_error,
-)
 from local_ni_platform.device_server.errors import (
+    DATA_NOT_AVAILABLE,
     INVALID_VALUE,
+    MAX_TIME_EXCEEDED,
     DriverError,
     WaitAbandonedError,
     WaitDeadlineExceededError,
@@ -48,6 +45,10 @@ from local_ni_platform.waits import (
     deadline_passed,
     sleep_for,
 )
+
+ENDLESS_POINT_PERIOD = 1 / 60
+"""Seconds between the points of an acquisition without end and without a programmed period:
+one power-line cycle at 60 Hz, NI-DMM's default aperture."""
 
 TIME_LIMIT_AUTO = -1
 """``maximum_time`` of -1: wait as long as the points take."""
@@ -97,7 +98,10 @@ class Schedule:
             by_interval = int(value(attrs.SAMPLE_TRIGGER)) == attrs.SAMPLE_TRIGGER_INTERVAL
             period = interval if by_interval and interval > 0 else 0.0
         delay = max(value(attrs.TRIGGER_DELAY), 0.0)
-        return cls(int(value(attrs.TRIGGER_COUNT)), points, delay, period)
+        triggers = int(value(attrs.TRIGGER_COUNT))
+        if (triggers == 0 or points == 0) and period == 0:
+            period = ENDLESS_POINT_PERIOD
+        return cls(triggers, points, delay, period)
 
     def due(self, index: int) -> float:
         """Seconds after initiate at which point ``index`` (from 0) is measured."""
@@ -128,8 +132,11 @@ class Acquisition:
     def measured(self, now: float) -> int:
         """Points measured by ``now``."""
         total = self.schedule.total
-        limit = self.fetched if total is None else total
-        return self.schedule.measured(now - self.started, limit)
+        elapsed = now - self.started
+        if total is None:  # due(i) >= i · period, so fewer than this many are due
+            period = self.schedule.point_period
+            total = self.fetched + 2 + int(elapsed / period) if period > 0 else self.fetched
+        return self.schedule.measured(elapsed, total)
 
     def backlog(self, now: float) -> int:
         """Points measured but not fetched."""
@@ -216,7 +223,7 @@ class Acquisitions:
         deadline = deadline_after(maximum_time_ms)
         acquisition = self.current
         if acquisition is None:
-            raise dmm_error(DATA_NOT_AVAILABLE, "Call initiate before fetching.")
+            raise DriverError(DATA_NOT_AVAILABLE, "Call initiate before fetching.")
         if _wake_time(acquisition, count, deadline) is None:
             acquisition.take(count)
             return
@@ -231,7 +238,7 @@ class Acquisitions:
                 self._condition.wait(sleep_for(caller, wake, waiter.cancel_check_interval))
                 self._check_open()
                 if self.current is not acquisition:
-                    raise dmm_error(DATA_NOT_AVAILABLE, "The acquisition was aborted.")
+                    raise DriverError(DATA_NOT_AVAILABLE, "The acquisition was aborted.")
         acquisition.take(count)
 
     def _wake(self) -> None:
@@ -261,7 +268,7 @@ def _wake_time(acquisition: Acquisition, count: int, deadline: float | None) -> 
     ready = acquisition.ready_at(count)
     if ready is None:
         total = acquisition.schedule.total or 0
-        raise dmm_error(
+        raise DriverError(
             MAX_TIME_EXCEEDED,
             f"{count} points asked for; {total - acquisition.fetched} more will arrive.",
         )
@@ -269,5 +276,5 @@ def _wake_time(acquisition: Acquisition, count: int, deadline: float | None) -> 
     if ready <= now:
         return None
     if deadline is not None and now >= deadline:
-        raise dmm_error(MAX_TIME_EXCEEDED, f"{count} points did not arrive in time.")
+        raise DriverError(MAX_TIME_EXCEEDED, f"{count} points did not arrive in time.")
     return ready if deadline is None else min(ready, deadline)

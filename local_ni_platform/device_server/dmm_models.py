@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from local_ni_platform.device_server.dmm_errors import UNKNOWN_OPTION_VALUE, dmm_error
+from local_ni_platform.device_server.errors import UNKNOWN_OPTION_VALUE, DriverError
 
 # Measurement functions (NI-DMM's NIDMM_VAL_*).
 DC_VOLTS = 1
@@ -266,12 +266,12 @@ def parse_driver_setup(option_string: str) -> DriverSetup:
         if key.lower() == "model":
             found = _MODEL_VALUE.fullmatch(value)
             if found is None or found.group(2) not in MODELS:
-                raise dmm_error(UNKNOWN_OPTION_VALUE, f"Model: {value!r}")
+                raise DriverError(UNKNOWN_OPTION_VALUE, f"Model: {value!r}")
             model = MODELS[found.group(2)]
             if found.group(1):
                 board_type = BOARD_TYPES[found.group(1).lower()]
         elif key.lower() == "boardtype":
             board_type = BOARD_TYPES.get(value.lower())
             if board_type is None:
-                raise dmm_error(UNKNOWN_OPTION_VALUE, f"BoardType: {value!r}")
+                raise DriverError(UNKNOWN_OPTION_VALUE, f"BoardType: {value!r}")
     return DriverSetup(model, board_type or DEFAULT_BOARD_TYPE, text)

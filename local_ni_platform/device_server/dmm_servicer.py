@@ -18,18 +18,20 @@ from nidmm import nidmm_pb2_grpc as dmm_pb2_grpc
 
 from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import AttributeType
-from local_ni_platform.device_server.dmm import DmmSession
-from local_ni_platform.device_server.dmm_acquisition import Waiter
-from local_ni_platform.device_server.dmm_configuration import (
+from local_ni_platform.device_server.configuration import (
     read_configuration_file,
     write_configuration_file,
 )
-from local_ni_platform.device_server.dmm_errors import dmm_error_message
+from local_ni_platform.device_server.dmm import ATTRIBUTES, DmmSession
+from local_ni_platform.device_server.dmm_acquisition import Waiter
+from local_ni_platform.device_server.errors import error_message
 from local_ni_platform.device_server.repository import SessionRepository
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
+    field_value,
     reject_unsimulated,
     session_message,
+    storing_rpc,
 )
 from local_ni_platform.waits import (
     DEFAULT_CANCEL_CHECK_INTERVAL,
@@ -39,34 +41,11 @@ from local_ni_platform.waits import (
 
 _DMM_SERVICE = dmm_pb2.DESCRIPTOR.services_by_name["NiDmm"]
 
+_ID = {spec.name: spec.attribute_id for spec in ATTRIBUTES}
+"""Attribute ids by the name NI's ``nidmm`` client gives them."""
+
 DMM_SERVICE_NAME: str = _DMM_SERVICE.full_name
 """``nidmm_grpc.NiDmm``: gRPC service name and discovery interface."""
-
-
-def _oneof(request: Any, field: str) -> Any:
-    """The value of ``field`` or ``field_raw``, whichever the client set (0 if neither)."""
-    member = request.WhichOneof(f"{field}_enum")
-    return getattr(request, member) if member else 0
-
-
-def _storing_call(
-    response: str, *fields: tuple[str, int]
-) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
-    """An RPC that stores its request's ``fields`` into the paired attributes, all or none."""
-
-    def handler(self: DmmServicer, request: Any, context: grpc.ServicerContext) -> Any:
-        values = [(attribute_id, _field(request, name)) for name, attribute_id in fields]
-        self._call(context, request.vi, DmmSession, lambda s: s.configure(values))
-        return getattr(dmm_pb2, response)(status=0)
-
-    return handler
-
-
-def _field(request: Any, name: str) -> Any:
-    """A plain field, or a oneof of an enum and its raw value."""
-    if f"{name}_enum" in request.DESCRIPTOR.oneofs_by_name:
-        return _oneof(request, name)
-    return getattr(request, name)
 
 
 @reject_unsimulated(_DMM_SERVICE)
@@ -134,7 +113,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
 
     def GetErrorMessage(self, request: Any, context: grpc.ServicerContext) -> Any:
         return dmm_pb2.GetErrorMessageResponse(
-            status=0, error_message=dmm_error_message(request.error_code)
+            status=0, error_message=error_message(request.error_code)
         )
 
     def GetError(self, request: Any, context: grpc.ServicerContext) -> Any:
@@ -144,7 +123,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
     # --- configuration --------------------------------------------------------------------------
 
     def ConfigureMeasurementDigits(self, request: Any, context: grpc.ServicerContext) -> Any:
-        function = _oneof(request, "measurement_function")
+        function = field_value(request, "measurement_function")
         self._run(
             request,
             context,
@@ -155,7 +134,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         return dmm_pb2.ConfigureMeasurementDigitsResponse(status=0)
 
     def ConfigureMeasurementAbsolute(self, request: Any, context: grpc.ServicerContext) -> Any:
-        function = _oneof(request, "measurement_function")
+        function = field_value(request, "measurement_function")
         self._run(
             request,
             context,
@@ -166,7 +145,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         return dmm_pb2.ConfigureMeasurementAbsoluteResponse(status=0)
 
     def ConfigureWaveformAcquisition(self, request: Any, context: grpc.ServicerContext) -> Any:
-        function = _oneof(request, "measurement_function")
+        function = field_value(request, "measurement_function")
         self._run(
             request,
             context,
@@ -176,49 +155,122 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         )
         return dmm_pb2.ConfigureWaveformAcquisitionResponse(status=0)
 
-    ConfigureMultiPoint = _storing_call(
-        "ConfigureMultiPointResponse",
+    ConfigureMultiPoint = storing_rpc(
+        dmm_pb2.ConfigureMultiPointResponse,
+        DmmSession,
         ("trigger_count", attrs.TRIGGER_COUNT),
         ("sample_count", attrs.SAMPLE_COUNT),
         ("sample_trigger", attrs.SAMPLE_TRIGGER),
         ("sample_interval", attrs.SAMPLE_INTERVAL),
     )
-    ConfigureTrigger = _storing_call(
-        "ConfigureTriggerResponse",
+    ConfigureTrigger = storing_rpc(
+        dmm_pb2.ConfigureTriggerResponse,
+        DmmSession,
         ("trigger_source", attrs.TRIGGER_SOURCE),
         ("trigger_delay", attrs.TRIGGER_DELAY),
     )
-    ConfigureRTDType = _storing_call(
-        "ConfigureRTDTypeResponse",
+    ConfigureRTDType = storing_rpc(
+        dmm_pb2.ConfigureRTDTypeResponse,
+        DmmSession,
         ("rtd_type", attrs.TEMP_RTD_TYPE),
         ("rtd_resistance", attrs.TEMP_RTD_RES),
     )
-    ConfigureRTDCustom = _storing_call(
-        "ConfigureRTDCustomResponse",
+    ConfigureRTDCustom = storing_rpc(
+        dmm_pb2.ConfigureRTDCustomResponse,
+        DmmSession,
         ("rtd_a", attrs.TEMP_RTD_A),
         ("rtd_b", attrs.TEMP_RTD_B),
         ("rtd_c", attrs.TEMP_RTD_C),
     )
-    ConfigureThermistorCustom = _storing_call(
-        "ConfigureThermistorCustomResponse",
+    ConfigureThermistorCustom = storing_rpc(
+        dmm_pb2.ConfigureThermistorCustomResponse,
+        DmmSession,
         ("thermistor_a", attrs.TEMP_THERMISTOR_A),
         ("thermistor_b", attrs.TEMP_THERMISTOR_B),
         ("thermistor_c", attrs.TEMP_THERMISTOR_C),
     )
-    ConfigureThermistorType = _storing_call(
-        "ConfigureThermistorTypeResponse", ("thermistor_type", attrs.TEMP_THERMISTOR_TYPE)
+    ConfigureThermistorType = storing_rpc(
+        dmm_pb2.ConfigureThermistorTypeResponse,
+        DmmSession,
+        ("thermistor_type", attrs.TEMP_THERMISTOR_TYPE),
     )
-    ConfigureThermocouple = _storing_call(
-        "ConfigureThermocoupleResponse",
+    ConfigureThermocouple = storing_rpc(
+        dmm_pb2.ConfigureThermocoupleResponse,
+        DmmSession,
         ("thermocouple_type", attrs.TEMP_TC_TYPE),
         ("reference_junction_type", attrs.TEMP_TC_REF_JUNC_TYPE),
     )
-    ConfigureTransducerType = _storing_call(
-        "ConfigureTransducerTypeResponse", ("transducer_type", attrs.TEMP_TRANSDUCER_TYPE)
+    ConfigureTransducerType = storing_rpc(
+        dmm_pb2.ConfigureTransducerTypeResponse,
+        DmmSession,
+        ("transducer_type", attrs.TEMP_TRANSDUCER_TYPE),
     )
-    ConfigureFixedRefJunction = _storing_call(
-        "ConfigureFixedRefJunctionResponse",
+    ConfigureFixedRefJunction = storing_rpc(
+        dmm_pb2.ConfigureFixedRefJunctionResponse,
+        DmmSession,
         ("fixed_reference_junction", attrs.TEMP_TC_FIXED_REF_JUNC),
+    )
+
+    ConfigurePowerLineFrequency = storing_rpc(
+        dmm_pb2.ConfigurePowerLineFrequencyResponse,
+        DmmSession,
+        ("power_line_frequency_hz", _ID["powerline_freq"]),
+    )
+    ConfigureAutoZeroMode = storing_rpc(
+        dmm_pb2.ConfigureAutoZeroModeResponse, DmmSession, ("auto_zero_mode", _ID["auto_zero"])
+    )
+    ConfigureACBandwidth = storing_rpc(
+        dmm_pb2.ConfigureACBandwidthResponse,
+        DmmSession,
+        ("ac_minimum_frequency_hz", _ID["ac_min_freq"]),
+        ("ac_maximum_frequency_hz", _ID["ac_max_freq"]),
+    )
+    ConfigureOffsetCompOhms = storing_rpc(
+        dmm_pb2.ConfigureOffsetCompOhmsResponse,
+        DmmSession,
+        ("offset_comp_ohms", _ID["offset_comp_ohms"]),
+    )
+    ConfigureCurrentSource = storing_rpc(
+        dmm_pb2.ConfigureCurrentSourceResponse,
+        DmmSession,
+        ("current_source", _ID["current_source"]),
+    )
+    ConfigureWaveformCoupling = storing_rpc(
+        dmm_pb2.ConfigureWaveformCouplingResponse,
+        DmmSession,
+        ("waveform_coupling", _ID["waveform_coupling"]),
+    )
+    ConfigureMeasCompleteDest = storing_rpc(
+        dmm_pb2.ConfigureMeasCompleteDestResponse,
+        DmmSession,
+        ("meas_complete_destination", _ID["meas_complete_dest"]),
+    )
+    ConfigureFrequencyVoltageRange = storing_rpc(
+        dmm_pb2.ConfigureFrequencyVoltageRangeResponse,
+        DmmSession,
+        ("voltage_range", _ID["freq_voltage_range"]),
+    )
+    ConfigureADCCalibration = storing_rpc(
+        dmm_pb2.ConfigureADCCalibrationResponse,
+        DmmSession,
+        ("adc_calibration", _ID["adc_calibration"]),
+    )
+    ConfigureCableCompType = storing_rpc(
+        dmm_pb2.ConfigureCableCompTypeResponse,
+        DmmSession,
+        ("cable_comp_type", _ID["cable_comp_type"]),
+    )
+    ConfigureOpenCableCompValues = storing_rpc(
+        dmm_pb2.ConfigureOpenCableCompValuesResponse,
+        DmmSession,
+        ("conductance", _ID["open_cable_comp_conductance"]),
+        ("susceptance", _ID["open_cable_comp_susceptance"]),
+    )
+    ConfigureShortCableCompValues = storing_rpc(
+        dmm_pb2.ConfigureShortCableCompValuesResponse,
+        DmmSession,
+        ("resistance", _ID["short_cable_comp_resistance"]),
+        ("reactance", _ID["short_cable_comp_reactance"]),
     )
 
     # --- acquisition ----------------------------------------------------------------------------
@@ -284,7 +336,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         self, request: Any, context: grpc.ServicerContext, count: int, *, read: bool
     ) -> list[float]:
         """``count`` points of the acquisition (``read``: of a new one), waiting as the client."""
-        maximum_time = _oneof(request, "maximum_time")
+        maximum_time = field_value(request, "maximum_time")
         waiter = self._waiter(context)
         if read:
             return self._run(request, context, lambda s: s.read(count, maximum_time, waiter))  # type: ignore[no-any-return]
@@ -307,7 +359,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         return dmm_pb2.GetSelfCalSupportedResponse(status=0, self_cal_supported=supported)
 
     def GetCalDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
-        cal_type = _oneof(request, "cal_type")
+        cal_type = field_value(request, "cal_type")
         record = self._run(request, context, lambda s: s.last_calibration(cal_type))
         return dmm_pb2.GetCalDateAndTimeResponse(
             status=0,
@@ -319,7 +371,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
         )
 
     def GetLastCalTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
-        cal_type = _oneof(request, "cal_type")
+        cal_type = field_value(request, "cal_type")
         record = self._run(request, context, lambda s: s.last_calibration(cal_type))
         return dmm_pb2.GetLastCalTempResponse(status=0, temperature=record.temperature)
 

@@ -46,6 +46,18 @@ channels."""
 NOT_SUPPORTED_BY_DEVICE = -1074118619
 """NI-DCPower: the device does not support the requested operation."""
 
+MAX_TIME_EXCEEDED = IVI_ERROR_BASE + 0x2003
+"""``0xBFFA2003`` (IVI-DMM): the points asked for did not arrive within ``maximum_time``."""
+
+DATA_NOT_AVAILABLE = IVI_ERROR_BASE + 0x400F
+"""``0xBFFA400F`` (NI-DMM): fetch before initiate, or after abort."""
+
+CABLE_COMP_NOT_ALLOWED = IVI_ERROR_BASE + 0x401B
+"""``0xBFFA401B`` (NI-DMM): cable compensation outside a capacitance or inductance measurement."""
+
+FEATURE_NOT_SUPPORTED = IVI_ERROR_BASE + 0x4327
+"""``0xBFFA4327`` (NI-DMM): the model lacks the feature (e.g. self-calibration on an NI 4065)."""
+
 DCPOWER_EVENT_TIMEOUT = -1074116059
 """NI-DCPower ``wait_for_event`` timeout, the code NI's DCPower examples catch and retry on."""
 
@@ -71,6 +83,14 @@ _DESCRIPTIONS: dict[int, str] = {
         "session."
     ),
     NOT_SUPPORTED_BY_DEVICE: "This device does not support the requested operation.",
+    MAX_TIME_EXCEEDED: "Max Time exceeded before the operation completed.",
+    DATA_NOT_AVAILABLE: (
+        "No data is available: the acquisition was not initiated, or it was aborted."
+    ),
+    CABLE_COMP_NOT_ALLOWED: (
+        "Cable compensation is only allowed for capacitance and inductance measurements."
+    ),
+    FEATURE_NOT_SUPPORTED: "The requested feature is not supported by this device.",
     INVALID_SESSION_HANDLE: "The session handle is not valid.",
     RESOURCE_NOT_FOUND: (
         "Device was not recognized. The device is not supported with this driver or version."

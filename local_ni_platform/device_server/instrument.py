@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 
 from local_ni_platform.device_server.errors import INVALID_SESSION_HANDLE, DriverError
 
@@ -37,6 +38,15 @@ class SimulatedSession:
         with self._condition:
             self._closed = True
             self._condition.notify_all()
+
+    def configure(self, values: Iterable[tuple[int, object]], channel_string: str = "") -> None:
+        """Set several attributes (id, value) on the channels ("" for all), all or none: what
+        NI's ``Configure*`` functions that only set attributes do.
+
+        Raises:
+            DriverError: an invalid value or channel; then nothing is set.
+        """
+        raise NotImplementedError
 
     def record_error(self, error: DriverError) -> None:
         """Remember the last driver error, for ``GetError``."""

@@ -54,7 +54,7 @@ class DeviceServerPart:
         self._load_resistance = load_resistance
         self._cancel_check_interval = cancel_check_interval
         self._repository = SessionRepository()
-        self._waits = WaitBudget("NI-DCPower event wait", max_waiting_calls)
+        self._waits = WaitBudget("NI-DCPower event or NI-DMM fetch wait", max_waiting_calls)
 
     @property
     def repository(self) -> SessionRepository:
@@ -82,7 +82,14 @@ class DeviceServerPart:
             ),
             server,
         )
-        dmm_pb2_grpc.add_NiDmmServicer_to_server(DmmServicer(self._repository), server)
+        dmm_pb2_grpc.add_NiDmmServicer_to_server(
+            DmmServicer(
+                self._repository,
+                wait_budget=self._waits,
+                cancel_check_interval=self._cancel_check_interval,
+            ),
+            server,
+        )
         return [
             HostedService(
                 grpc_service_name=DCPOWER_SERVICE_NAME,

@@ -225,6 +225,35 @@ def int32_value(request: Any) -> int:
     )
 
 
+def field_value(request: Any, name: str) -> Any:
+    """A request's field ``name``: a plain field, or whichever of the enum/``_raw`` oneof members
+    the client set (0 if neither).
+    """
+    if f"{name}_enum" in request.DESCRIPTOR.oneofs_by_name:
+        member = request.WhichOneof(f"{name}_enum")
+        return getattr(request, member) if member else 0
+    return getattr(request, name)
+
+
+def storing_rpc(
+    response: Callable[..., Any],
+    kind: type[SimulatedSession],
+    *fields: tuple[str, int],
+    with_channels: bool = False,
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
+    """An RPC that stores its request's ``fields`` (request field, attribute id) into the
+    session's attributes, all or none: NI's ``Configure*`` functions that only set attributes.
+    """
+
+    def handler(self: DriverServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        values = [(attribute_id, field_value(request, name)) for name, attribute_id in fields]
+        channels = request.channel_name if with_channels else ""
+        self._call(context, request.vi, kind, lambda s: s.configure(values, channels))
+        return response(status=0)
+
+    return handler
+
+
 def session_message(name: str) -> Any:
     """The ``nidevice_grpc.Session`` message naming a session."""
     return session_pb2.Session(name=name)

@@ -2,10 +2,10 @@
 
 NI's format is opaque and undocumented; what a client can rely on is the round trip: what a
 session exports, a session of the same driver imports. So the simulator writes its own format:
-UTF-8 JSON naming itself, its version, the model, and the writable attributes by id. Anything
-else (another driver's buffer, truncated or edited bytes) is refused with IVI's invalid-value
-error. The ``…File`` variants read and write these bytes on the server's machine, as NI's
-server does with the path a client sends.
+UTF-8 JSON naming itself, its version, the driver, the model, and the writable attributes by
+channel and id. Anything else (another driver's buffer, truncated or edited bytes) is refused with
+IVI's invalid-value error. The ``…File`` variants read and write these bytes on the server's
+machine, as NI's server does with the path a client sends.
 """
 
 from __future__ import annotations
@@ -17,23 +17,31 @@ from pathlib import Path
 from local_ni_platform.device_server.attributes import AttributeValue
 from local_ni_platform.device_server.errors import INVALID_VALUE, DriverError
 
-FORMAT = "local-ni-platform simulated NI-DMM attribute configuration"
-VERSION = 1
+FORMAT = "local-ni-platform simulated attribute configuration"
+VERSION = 2
 
 
-def encode_configuration(model: str, values: Mapping[int, AttributeValue]) -> bytes:
-    """The exported bytes of ``values`` (attribute id → value) of a session of ``model``."""
+ChannelValues = Mapping[str, Mapping[int, AttributeValue]]
+"""Channel name ("" for a driver without channels) → attribute id → value."""
+
+
+def encode_configuration(driver: str, model: str, values: ChannelValues) -> bytes:
+    """The exported bytes of ``values`` of a ``driver`` session of ``model``."""
     document = {
         "format": FORMAT,
         "version": VERSION,
+        "driver": driver,
         "model": model,
-        "attributes": {str(attribute_id): value for attribute_id, value in values.items()},
+        "channels": {
+            channel: {str(attribute_id): value for attribute_id, value in by_id.items()}
+            for channel, by_id in values.items()
+        },
     }
     return json.dumps(document, sort_keys=True, indent=1).encode("utf-8")
 
 
-def decode_configuration(blob: bytes) -> dict[int, AttributeValue]:
-    """Attribute id → value from bytes :func:`encode_configuration` made.
+def decode_configuration(blob: bytes, driver: str) -> dict[str, dict[int, AttributeValue]]:
+    """Channel → attribute id → value, from bytes :func:`encode_configuration` made for ``driver``.
 
     Raises:
         DriverError: not such bytes (-1074135024, invalid value).
@@ -43,17 +51,23 @@ def decode_configuration(blob: bytes) -> dict[int, AttributeValue]:
     except (UnicodeDecodeError, ValueError) as error:
         raise _foreign(f"not readable ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise _foreign("not a simulated NI-DMM configuration")
+        raise _foreign("not a simulated driver's configuration")
     if document.get("version") != VERSION:
-        raise _foreign(f"unsupported version {document.get('version')!r}")
-    attributes = document.get("attributes")
-    if not isinstance(attributes, dict):
-        raise _foreign("no attributes")
-    values: dict[int, AttributeValue] = {}
-    for key, value in attributes.items():
-        if not key.isdigit() or not isinstance(value, (int, float, bool, str)):
-            raise _foreign(f"entry {key!r}: {value!r}")
-        values[int(key)] = value
+        raise _foreign(f"of unsupported version {document.get('version')!r}")
+    if document.get("driver") != driver:
+        raise _foreign(f"for {document.get('driver')!r}, not {driver}")
+    channels = document.get("channels")
+    if not isinstance(channels, dict):
+        raise _foreign("without channels")
+    values: dict[str, dict[int, AttributeValue]] = {}
+    for channel, attributes in channels.items():
+        if not isinstance(attributes, dict):
+            raise _foreign(f"channel {channel!r} without attributes")
+        values[channel] = {}
+        for key, value in attributes.items():
+            if not key.isdigit() or not isinstance(value, (int, float, bool, str)):
+                raise _foreign(f"entry {key!r}: {value!r}")
+            values[channel][int(key)] = value
     return values
 
 
