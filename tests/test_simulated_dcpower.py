@@ -299,3 +299,32 @@ def test_the_record_delta_time_follows_the_aperture(device_server_channel: grpc.
         with pytest.raises(nidcpower.Error) as read_only:
             session.measure_record_delta_time = hightime.timedelta(seconds=1)
     assert read_only.value.code == -1074135027
+
+
+def test_trigger_pulse_and_session_calls_of_nis_c_api(device_server_channel: grpc.Channel) -> None:
+    stub = dcpower_pb2_grpc.NiDCPowerStub(device_server_channel)
+    with open_session(device_server_channel, "Dev1/0-1") as session:
+        vi = session._interpreter.get_session_handle()
+        stub.ConfigureDigitalEdgeStartTriggerWithChannels(
+            dcpower_pb2.ConfigureDigitalEdgeStartTriggerWithChannelsRequest(
+                vi=vi, channel_name="Dev1/1", input_terminal="/Dev1/PXI_Trig0"
+            )
+        )
+        stub.ConfigurePulseVoltageLevel(
+            dcpower_pb2.ConfigurePulseVoltageLevelRequest(vi=vi, channel_name="Dev1/0", level=3.0)
+        )
+        assert session.channels["Dev1/1"].start_trigger_type == nidcpower.TriggerType.DIGITAL_EDGE
+        assert session.channels["Dev1/1"].digital_edge_start_trigger_input_terminal == (
+            "/Dev1/PXI_Trig0"
+        )
+        assert session.channels["Dev1/0"].start_trigger_type == nidcpower.TriggerType.NONE
+        assert session.channels["Dev1/0"].pulse_voltage_level == 3.0
+        stub.DisableStartTrigger(dcpower_pb2.DisableStartTriggerRequest(vi=vi))
+        assert session.start_trigger_type == nidcpower.TriggerType.NONE
+        revision = stub.RevisionQuery(dcpower_pb2.RevisionQueryRequest(vi=vi))
+        assert revision.instrument_driver_revision == "local NI platform simulation"
+        with pytest.raises(nidcpower.Error):
+            session.instrument_model = "not writable"
+        error = stub.ErrorQuery(dcpower_pb2.ErrorQueryRequest(vi=vi))
+        assert error.error_code == -1074135027
+        assert stub.ErrorQuery(dcpower_pb2.ErrorQueryRequest(vi=vi)).error_code == 0

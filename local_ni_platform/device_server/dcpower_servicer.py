@@ -72,18 +72,65 @@ _CONFIGURE_RPCS: dict[str, tuple[str, str, bool]] = {
 Python client sets the attributes instead)."""
 
 
-def _with_configure_rpcs(cls: _C) -> _C:
-    """Give the servicer one method per :data:`_CONFIGURE_RPCS` row."""
-    for rpc, (attribute, field, with_channels) in _CONFIGURE_RPCS.items():
-        response = getattr(dcpower_pb2, f"{rpc}Response")
-        attribute_id = _ATTRIBUTES_BY_NAME[attribute].attribute_id
-        setattr(
-            cls,
-            rpc,
-            storing_rpc(
-                response, DCPowerSession, (field, attribute_id), with_channels=with_channels
-            ),
+_PULSE_SETTINGS = {
+    "VoltageLevel": "level", "CurrentLimit": "limit", "BiasVoltageLevel": "level",
+    "BiasCurrentLimit": "limit", "VoltageLevelRange": "range", "CurrentLimitRange": "range",
+    "CurrentLevel": "level", "VoltageLimit": "limit", "BiasCurrentLevel": "level",
+    "BiasVoltageLimit": "limit", "CurrentLevelRange": "range", "VoltageLimitRange": "range",
+}  # fmt: skip
+"""``ConfigurePulse<Setting>``: the request field that sets ``pulse_<setting>``."""
+
+_TRIGGERS = ("Start", "SequenceAdvance", "Source", "Measure", "Pulse", "Shutdown")
+_TRIGGER_NONE, _TRIGGER_DIGITAL_EDGE, _TRIGGER_SOFTWARE_EDGE = 1012, 1014, 1015
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def _storing_rows() -> dict[str, Callable[[Any, Any, grpc.ServicerContext], Any]]:
+    """One storing RPC per ``Configure*`` row: :data:`_CONFIGURE_RPCS`, the pulse settings, and
+    each trigger's digital-edge, software-edge and disable calls (with and without channels).
+    """
+    ids = {name: spec.attribute_id for name, spec in _ATTRIBUTES_BY_NAME.items()}
+    rows: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[int, object], ...], bool]] = {
+        rpc: (((field, ids[attribute]),), (), channels)
+        for rpc, (attribute, field, channels) in _CONFIGURE_RPCS.items()
+    }
+    for setting, field in _PULSE_SETTINGS.items():
+        rows[f"ConfigurePulse{setting}"] = (((field, ids[f"pulse_{_snake(setting)}"]),), (), True)
+    for trigger in _TRIGGERS:
+        kind = ids[f"{_snake(trigger)}_trigger_type"]
+        terminal = ids[f"digital_edge_{_snake(trigger)}_trigger_input_terminal"]
+        for suffix, channels in (("", False), ("WithChannels", True)):
+            rows[f"ConfigureDigitalEdge{trigger}Trigger{suffix}"] = (
+                (("input_terminal", terminal),),
+                ((kind, _TRIGGER_DIGITAL_EDGE),),
+                channels,
+            )
+            rows[f"ConfigureSoftwareEdge{trigger}Trigger{suffix}"] = (
+                (),
+                ((kind, _TRIGGER_SOFTWARE_EDGE),),
+                channels,
+            )
+            rows[f"Disable{trigger}Trigger{suffix}"] = ((), ((kind, _TRIGGER_NONE),), channels)
+    return {
+        rpc: storing_rpc(
+            getattr(dcpower_pb2, f"{rpc}Response"),
+            DCPowerSession,
+            *fields,
+            with_channels=channels,
+            constants=constants,
         )
+        for rpc, (fields, constants, channels) in rows.items()
+        if rpc in _DCPOWER_SERVICE.methods_by_name
+    }
+
+
+def _with_configure_rpcs(cls: _C) -> _C:
+    """Give the servicer the storing RPCs of :func:`_storing_rows`."""
+    for rpc, handler in _storing_rows().items():
+        setattr(cls, rpc, handler)
     return cls
 
 
@@ -93,6 +140,7 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
     """``nidcpower_grpc.NiDCPower`` backed by :class:`DCPowerSession` simulations."""
 
     _messages = dcpower_pb2
+    _kind = DCPowerSession
 
     def __init__(
         self,
@@ -269,6 +317,52 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
     def SendSoftwareEdgeTrigger(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._call(context, request.vi, DCPowerSession, lambda s: s.send_software_edge_trigger(""))
         return dcpower_pb2.SendSoftwareEdgeTriggerResponse(status=0)
+
+    def ErrorQuery(self, request: Any, context: grpc.ServicerContext) -> Any:
+        code, description = self._call(
+            context, request.vi, DCPowerSession, lambda s: s.take_error()
+        )
+        return dcpower_pb2.ErrorQueryResponse(status=0, error_code=code, error_message=description)
+
+    def GetNextCoercionRecord(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.closed)  # never coerces
+        return dcpower_pb2.GetNextCoercionRecordResponse(status=0, coercion_record="")
+
+    def GetNextInterchangeWarning(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, DCPowerSession, lambda s: s.closed)
+        return dcpower_pb2.GetNextInterchangeWarningResponse(status=0, interchange_warning="")
+
+    def CreateAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.create_advanced_sequence(
+                "",
+                request.sequence_name,
+                list(request.attribute_ids),
+                make_active=request.set_as_active_sequence,
+            ),
+        )
+        return dcpower_pb2.CreateAdvancedSequenceResponse(status=0)
+
+    def CreateAdvancedSequenceStep(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.create_advanced_sequence_step("", make_active=request.set_as_active_step),
+        )
+        return dcpower_pb2.CreateAdvancedSequenceStepResponse(status=0)
+
+    def DeleteAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.delete_advanced_sequence("", request.sequence_name),
+        )
+        return dcpower_pb2.DeleteAdvancedSequenceResponse(status=0)
 
     def FetchMultiple(self, request: Any, context: grpc.ServicerContext) -> Any:
         measurements = self._call(

@@ -53,6 +53,7 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
     """``nidmm_grpc.NiDmm`` backed by :class:`DmmSession` simulations."""
 
     _messages = dmm_pb2
+    _kind = DmmSession
 
     def __init__(
         self,

@@ -51,6 +51,8 @@ from local_ni_platform.waits import WaitBudgetExhaustedError
 _logger = logging.getLogger(__name__)
 
 NI_ERROR_METADATA_KEY = "ni-error"
+SIMULATED_DRIVER_REVISION = "local NI platform simulation"
+SIMULATED_FIRMWARE_REVISION = "simulated"
 
 _STATUS_BY_ERROR: dict[type[DeviceServerError], grpc.StatusCode] = {
     SessionExistsError: grpc.StatusCode.ALREADY_EXISTS,
@@ -161,6 +163,33 @@ class DriverServicer:
     # -- attribute RPCs, the same for both drivers (``_messages`` is the driver's pb2 module) --
 
     _messages: Any
+    _kind: type[SimulatedSession]
+
+    # -- session-level IVI calls, the same for both drivers --
+
+    def ClearError(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, self._kind, lambda s: s.take_error())
+        return self._messages.ClearErrorResponse(status=0)
+
+    def RevisionQuery(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, self._kind, lambda s: s.closed)
+        return self._messages.RevisionQueryResponse(
+            status=0,
+            instrument_driver_revision=SIMULATED_DRIVER_REVISION,
+            firmware_revision=SIMULATED_FIRMWARE_REVISION,
+        )
+
+    def InvalidateAllAttributes(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, self._kind, lambda s: s.closed)  # no cache to drop
+        return self._messages.InvalidateAllAttributesResponse(status=0)
+
+    def ResetInterchangeCheck(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, self._kind, lambda s: s.closed)  # no interchange checks
+        return self._messages.ResetInterchangeCheckResponse(status=0)
+
+    def ClearInterchangeWarnings(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, self._kind, lambda s: s.closed)
+        return self._messages.ClearInterchangeWarningsResponse(status=0)
 
     def GetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
         value = self._get(context, request, AttributeType.INT32)
@@ -240,13 +269,16 @@ def storing_rpc(
     kind: type[SimulatedSession],
     *fields: tuple[str, int],
     with_channels: bool = False,
+    constants: tuple[tuple[int, object], ...] = (),
 ) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
-    """An RPC that stores its request's ``fields`` (request field, attribute id) into the
-    session's attributes, all or none: NI's ``Configure*`` functions that only set attributes.
+    """An RPC that stores its request's ``fields`` (request field, attribute id), and
+    ``constants`` (attribute id, value), into the session's attributes, all or none: NI's
+    ``Configure*`` functions that only set attributes.
     """
 
     def handler(self: DriverServicer, request: Any, context: grpc.ServicerContext) -> Any:
         values = [(attribute_id, field_value(request, name)) for name, attribute_id in fields]
+        values += constants
         channels = request.channel_name if with_channels else ""
         self._call(context, request.vi, kind, lambda s: s.configure(values, channels))
         return response(status=0)
