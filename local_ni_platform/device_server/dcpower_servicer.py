@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import grpc
@@ -28,12 +28,14 @@ from local_ni_platform.device_server.dcpower_lcr import LCR_MODE, LcrMeasurement
 from local_ni_platform.device_server.errors import INVALID_VALUE, DriverError, error_message
 from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
 from local_ni_platform.device_server.servicers import (
+    Calls,
     DriverServicer,
+    Stores,
     abort_with,
     field_value,
     reject_unsimulated,
     session_message,
-    storing_rpc,
+    with_table_rpcs,
 )
 from local_ni_platform.waits import (
     DEFAULT_CANCEL_CHECK_INTERVAL,
@@ -88,54 +90,72 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _storing_rows() -> dict[str, Callable[[Any, Any, grpc.ServicerContext], Any]]:
-    """One storing RPC per ``Configure*`` row: :data:`_CONFIGURE_RPCS`, the pulse settings, and
-    each trigger's digital-edge, software-edge and disable calls (with and without channels).
+def _stores() -> dict[str, Stores]:
+    """The storing rows: :data:`_CONFIGURE_RPCS`, the pulse settings, and each trigger's
+    digital-edge, software-edge and disable calls (with and without channels).
     """
     ids = {name: spec.attribute_id for name, spec in _ATTRIBUTES_BY_NAME.items()}
-    rows: dict[str, tuple[tuple[tuple[str, int], ...], tuple[tuple[int, object], ...], bool]] = {
-        rpc: (((field, ids[attribute]),), (), channels)
+    rows = {
+        rpc: Stores(((field, ids[attribute]),), with_channels=channels)
         for rpc, (attribute, field, channels) in _CONFIGURE_RPCS.items()
     }
     for setting, field in _PULSE_SETTINGS.items():
-        rows[f"ConfigurePulse{setting}"] = (((field, ids[f"pulse_{_snake(setting)}"]),), (), True)
+        attribute = ids[f"pulse_{_snake(setting)}"]
+        rows[f"ConfigurePulse{setting}"] = Stores(((field, attribute),), with_channels=True)
     for trigger in _TRIGGERS:
         kind = ids[f"{_snake(trigger)}_trigger_type"]
         terminal = ids[f"digital_edge_{_snake(trigger)}_trigger_input_terminal"]
         for suffix, channels in (("", False), ("WithChannels", True)):
-            rows[f"ConfigureDigitalEdge{trigger}Trigger{suffix}"] = (
-                (("input_terminal", terminal),),
-                ((kind, _TRIGGER_DIGITAL_EDGE),),
-                channels,
+            rows[f"ConfigureDigitalEdge{trigger}Trigger{suffix}"] = Stores(
+                (("input_terminal", terminal),), ((kind, _TRIGGER_DIGITAL_EDGE),), channels
             )
-            rows[f"ConfigureSoftwareEdge{trigger}Trigger{suffix}"] = (
-                (),
-                ((kind, _TRIGGER_SOFTWARE_EDGE),),
-                channels,
+            rows[f"ConfigureSoftwareEdge{trigger}Trigger{suffix}"] = Stores(
+                (), ((kind, _TRIGGER_SOFTWARE_EDGE),), channels
             )
-            rows[f"Disable{trigger}Trigger{suffix}"] = ((), ((kind, _TRIGGER_NONE),), channels)
-    return {
-        rpc: storing_rpc(
-            getattr(dcpower_pb2, f"{rpc}Response"),
-            DCPowerSession,
-            *fields,
-            with_channels=channels,
-            constants=constants,
-        )
-        for rpc, (fields, constants, channels) in rows.items()
-        if rpc in _DCPOWER_SERVICE.methods_by_name
-    }
+            disable = Stores((), ((kind, _TRIGGER_NONE),), channels)
+            rows[f"Disable{trigger}Trigger{suffix}"] = disable
+    return rows
 
 
-def _with_configure_rpcs(cls: _C) -> _C:
-    """Give the servicer the storing RPCs of :func:`_storing_rows`."""
-    for rpc, handler in _storing_rows().items():
-        setattr(cls, rpc, handler)
-    return cls
+_CALLS: dict[str, Calls] = {
+    "Initiate": Calls("initiate"),
+    "InitiateWithChannels": Calls("initiate", with_channels=True),
+    "Commit": Calls("commit"),
+    "CommitWithChannels": Calls("commit", with_channels=True),
+    "Abort": Calls("abort"),
+    "AbortWithChannels": Calls("abort", with_channels=True),
+    "Reset": Calls("reset"),
+    "ResetWithChannels": Calls("reset", with_channels=True),
+    "ResetDevice": Calls("reset"),
+    "ResetWithDefaults": Calls("reset"),
+    "SendSoftwareEdgeTrigger": Calls("send_software_edge_trigger"),
+    "SendSoftwareEdgeTriggerWithChannels": Calls("send_software_edge_trigger", with_channels=True),
+    "CalSelfCalibrate": Calls("resolve_channels", with_channels=True),  # nothing to calibrate
+    "Disable": Calls("disable", takes_channels=False),
+}
+"""Calls that run one session method on the channels they name (or the whole session)."""
+
+_CALIBRATION_DATE = dict(
+    zip(("year", "month", "day", "hour", "minute"), CALIBRATION_DATE, strict=True)
+)
+
+_ANSWERS: dict[str, Mapping[str, object]] = {
+    "SelfTest": {"self_test_result": 0, "self_test_message": "Self test passed (simulated)."},
+    "GetSelfCalLastDateAndTime": _CALIBRATION_DATE,
+    "GetExtCalLastDateAndTime": _CALIBRATION_DATE,
+    "GetSelfCalLastTemp": {"temperature": CALIBRATION_TEMPERATURE},
+    "GetExtCalLastTemp": {"temperature": CALIBRATION_TEMPERATURE},
+    "ReadCurrentTemperature": {"temperature": CALIBRATION_TEMPERATURE},
+    "GetExtCalRecommendedInterval": {"months": EXTERNAL_CALIBRATION_INTERVAL_MONTHS},
+    "GetNextCoercionRecord": {"coercion_record": ""},  # the simulation never coerces silently
+    "GetNextInterchangeWarning": {"interchange_warning": ""},
+}
+"""Calls whose simulated answer is fixed: NI's simulated calibration records and temperature,
+a passing self test, no coercion records or interchange warnings."""
 
 
 @reject_unsimulated(_DCPOWER_SERVICE)
-@_with_configure_rpcs
+@with_table_rpcs(dcpower_pb2, DCPowerSession, stores=_stores(), answers=_ANSWERS, calls=_CALLS)
 class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # type: ignore[misc]
     """``nidcpower_grpc.NiDCPower`` backed by :class:`DCPowerSession` simulations."""
 
@@ -225,26 +245,6 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         self._set(context, request, AttributeType.INT64, lambda: request.attribute_value_raw)
         return dcpower_pb2.SetAttributeViInt64Response(status=0)
 
-    def InitiateWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.initiate(request.channel_name))
-        return dcpower_pb2.InitiateWithChannelsResponse(status=0)
-
-    def CommitWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.commit(request.channel_name))
-        return dcpower_pb2.CommitWithChannelsResponse(status=0)
-
-    def AbortWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.abort(request.channel_name))
-        return dcpower_pb2.AbortWithChannelsResponse(status=0)
-
-    def ResetWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(request.channel_name))
-        return dcpower_pb2.ResetWithChannelsResponse(status=0)
-
-    def Reset(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(""))
-        return dcpower_pb2.ResetResponse(status=0)
-
     def WaitForEventWithChannels(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._wait_for_event(context, request, request.channel_name)
         return dcpower_pb2.WaitForEventWithChannelsResponse(status=0)
@@ -302,35 +302,11 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         )
         return dcpower_pb2.QueryInComplianceResponse(status=0, in_compliance=in_compliance)
 
-    def Initiate(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.initiate(""))
-        return dcpower_pb2.InitiateResponse(status=0)
-
-    def Commit(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.commit(""))
-        return dcpower_pb2.CommitResponse(status=0)
-
-    def Abort(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.abort(""))
-        return dcpower_pb2.AbortResponse(status=0)
-
-    def SendSoftwareEdgeTrigger(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.send_software_edge_trigger(""))
-        return dcpower_pb2.SendSoftwareEdgeTriggerResponse(status=0)
-
     def ErrorQuery(self, request: Any, context: grpc.ServicerContext) -> Any:
         code, description = self._call(
             context, request.vi, DCPowerSession, lambda s: s.take_error()
         )
         return dcpower_pb2.ErrorQueryResponse(status=0, error_code=code, error_message=description)
-
-    def GetNextCoercionRecord(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.closed)  # never coerces
-        return dcpower_pb2.GetNextCoercionRecordResponse(status=0, coercion_record="")
-
-    def GetNextInterchangeWarning(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.closed)
-        return dcpower_pb2.GetNextInterchangeWarningResponse(status=0, interchange_warning="")
 
     def CreateAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._call(
@@ -431,69 +407,6 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
             ),
         )
         return dcpower_pb2.SetSequenceResponse(status=0)
-
-    def SendSoftwareEdgeTriggerWithChannels(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.send_software_edge_trigger(request.channel_name),
-        )
-        return dcpower_pb2.SendSoftwareEdgeTriggerWithChannelsResponse(status=0)
-
-    def Disable(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.disable())
-        return dcpower_pb2.DisableResponse(status=0)
-
-    def ResetDevice(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(""))
-        return dcpower_pb2.ResetDeviceResponse(status=0)
-
-    def ResetWithDefaults(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.reset(""))
-        return dcpower_pb2.ResetWithDefaultsResponse(status=0)
-
-    def SelfTest(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.SelfTestResponse(
-            status=0, self_test_result=0, self_test_message="Self test passed (simulated)."
-        )
-
-    def CalSelfCalibrate(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(
-            context, request.vi, DCPowerSession, lambda s: s.resolve_channels(request.channel_name)
-        )
-        return dcpower_pb2.CalSelfCalibrateResponse(status=0)
-
-    def GetSelfCalLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.GetSelfCalLastDateAndTimeResponse(status=0, **_CALIBRATION_DATE)
-
-    def GetExtCalLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.GetExtCalLastDateAndTimeResponse(status=0, **_CALIBRATION_DATE)
-
-    def GetSelfCalLastTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.GetSelfCalLastTempResponse(status=0, temperature=CALIBRATION_TEMPERATURE)
-
-    def GetExtCalLastTemp(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.GetExtCalLastTempResponse(status=0, temperature=CALIBRATION_TEMPERATURE)
-
-    def ReadCurrentTemperature(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.ReadCurrentTemperatureResponse(
-            status=0, temperature=CALIBRATION_TEMPERATURE
-        )
-
-    def GetExtCalRecommendedInterval(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, DCPowerSession, lambda s: s.channel_names)
-        return dcpower_pb2.GetExtCalRecommendedIntervalResponse(
-            status=0, months=EXTERNAL_CALIBRATION_INTERVAL_MONTHS
-        )
 
     def ExportAttributeConfigurationBuffer(
         self, request: Any, context: grpc.ServicerContext
@@ -683,10 +596,6 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
             lambda s: s.set_attribute(request.channel_name, request.attribute_id, kind, value()),
         )
 
-
-_CALIBRATION_DATE = dict(
-    zip(("year", "month", "day", "hour", "minute"), CALIBRATION_DATE, strict=True)
-)
 
 CABLE_COMPENSATION_DATA = b"ni-local-platform LCR cable compensation v1\n"
 """What the simulated LCR meter exports as custom cable compensation data (an ideal cable)."""

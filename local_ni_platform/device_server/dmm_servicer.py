@@ -28,10 +28,11 @@ from local_ni_platform.device_server.errors import error_message
 from local_ni_platform.device_server.repository import SessionRepository
 from local_ni_platform.device_server.servicers import (
     DriverServicer,
+    Stores,
     field_value,
     reject_unsimulated,
     session_message,
-    storing_rpc,
+    with_table_rpcs,
 )
 from local_ni_platform.waits import (
     DEFAULT_CANCEL_CHECK_INTERVAL,
@@ -48,7 +49,77 @@ DMM_SERVICE_NAME: str = _DMM_SERVICE.full_name
 """``nidmm_grpc.NiDmm``: gRPC service name and discovery interface."""
 
 
+_STORES: dict[str, Stores] = {
+    "ConfigureMultiPoint": Stores(
+        (
+            ("trigger_count", attrs.TRIGGER_COUNT),
+            ("sample_count", attrs.SAMPLE_COUNT),
+            ("sample_trigger", attrs.SAMPLE_TRIGGER),
+            ("sample_interval", attrs.SAMPLE_INTERVAL),
+        )
+    ),
+    "ConfigureTrigger": Stores(
+        (("trigger_source", attrs.TRIGGER_SOURCE), ("trigger_delay", attrs.TRIGGER_DELAY))
+    ),
+    "ConfigureRTDType": Stores(
+        (("rtd_type", attrs.TEMP_RTD_TYPE), ("rtd_resistance", attrs.TEMP_RTD_RES))
+    ),
+    "ConfigureRTDCustom": Stores(
+        (("rtd_a", attrs.TEMP_RTD_A), ("rtd_b", attrs.TEMP_RTD_B), ("rtd_c", attrs.TEMP_RTD_C))
+    ),
+    "ConfigureThermistorCustom": Stores(
+        (
+            ("thermistor_a", attrs.TEMP_THERMISTOR_A),
+            ("thermistor_b", attrs.TEMP_THERMISTOR_B),
+            ("thermistor_c", attrs.TEMP_THERMISTOR_C),
+        )
+    ),
+    "ConfigureThermistorType": Stores((("thermistor_type", attrs.TEMP_THERMISTOR_TYPE),)),
+    "ConfigureThermocouple": Stores(
+        (
+            ("thermocouple_type", attrs.TEMP_TC_TYPE),
+            ("reference_junction_type", attrs.TEMP_TC_REF_JUNC_TYPE),
+        )
+    ),
+    "ConfigureTransducerType": Stores((("transducer_type", attrs.TEMP_TRANSDUCER_TYPE),)),
+    "ConfigureFixedRefJunction": Stores(
+        (("fixed_reference_junction", attrs.TEMP_TC_FIXED_REF_JUNC),)
+    ),
+    "ConfigurePowerLineFrequency": Stores((("power_line_frequency_hz", _ID["powerline_freq"]),)),
+    "ConfigureAutoZeroMode": Stores((("auto_zero_mode", _ID["auto_zero"]),)),
+    "ConfigureACBandwidth": Stores(
+        (
+            ("ac_minimum_frequency_hz", _ID["ac_min_freq"]),
+            ("ac_maximum_frequency_hz", _ID["ac_max_freq"]),
+        )
+    ),
+    "ConfigureOffsetCompOhms": Stores((("offset_comp_ohms", _ID["offset_comp_ohms"]),)),
+    "ConfigureCurrentSource": Stores((("current_source", _ID["current_source"]),)),
+    "ConfigureWaveformCoupling": Stores((("waveform_coupling", _ID["waveform_coupling"]),)),
+    "ConfigureMeasCompleteDest": Stores(
+        (("meas_complete_destination", _ID["meas_complete_dest"]),)
+    ),
+    "ConfigureFrequencyVoltageRange": Stores((("voltage_range", _ID["freq_voltage_range"]),)),
+    "ConfigureADCCalibration": Stores((("adc_calibration", _ID["adc_calibration"]),)),
+    "ConfigureCableCompType": Stores((("cable_comp_type", _ID["cable_comp_type"]),)),
+    "ConfigureOpenCableCompValues": Stores(
+        (
+            ("conductance", _ID["open_cable_comp_conductance"]),
+            ("susceptance", _ID["open_cable_comp_susceptance"]),
+        )
+    ),
+    "ConfigureShortCableCompValues": Stores(
+        (
+            ("resistance", _ID["short_cable_comp_resistance"]),
+            ("reactance", _ID["short_cable_comp_reactance"]),
+        )
+    ),
+}
+"""NI-DMM's ``Configure*`` calls that only store attributes."""
+
+
 @reject_unsimulated(_DMM_SERVICE)
+@with_table_rpcs(dmm_pb2, DmmSession, stores=_STORES, answers={})
 class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[misc]
     """``nidmm_grpc.NiDmm`` backed by :class:`DmmSession` simulations."""
 
@@ -155,124 +226,6 @@ class DmmServicer(DriverServicer, dmm_pb2_grpc.NiDmmServicer):  # type: ignore[m
             ),
         )
         return dmm_pb2.ConfigureWaveformAcquisitionResponse(status=0)
-
-    ConfigureMultiPoint = storing_rpc(
-        dmm_pb2.ConfigureMultiPointResponse,
-        DmmSession,
-        ("trigger_count", attrs.TRIGGER_COUNT),
-        ("sample_count", attrs.SAMPLE_COUNT),
-        ("sample_trigger", attrs.SAMPLE_TRIGGER),
-        ("sample_interval", attrs.SAMPLE_INTERVAL),
-    )
-    ConfigureTrigger = storing_rpc(
-        dmm_pb2.ConfigureTriggerResponse,
-        DmmSession,
-        ("trigger_source", attrs.TRIGGER_SOURCE),
-        ("trigger_delay", attrs.TRIGGER_DELAY),
-    )
-    ConfigureRTDType = storing_rpc(
-        dmm_pb2.ConfigureRTDTypeResponse,
-        DmmSession,
-        ("rtd_type", attrs.TEMP_RTD_TYPE),
-        ("rtd_resistance", attrs.TEMP_RTD_RES),
-    )
-    ConfigureRTDCustom = storing_rpc(
-        dmm_pb2.ConfigureRTDCustomResponse,
-        DmmSession,
-        ("rtd_a", attrs.TEMP_RTD_A),
-        ("rtd_b", attrs.TEMP_RTD_B),
-        ("rtd_c", attrs.TEMP_RTD_C),
-    )
-    ConfigureThermistorCustom = storing_rpc(
-        dmm_pb2.ConfigureThermistorCustomResponse,
-        DmmSession,
-        ("thermistor_a", attrs.TEMP_THERMISTOR_A),
-        ("thermistor_b", attrs.TEMP_THERMISTOR_B),
-        ("thermistor_c", attrs.TEMP_THERMISTOR_C),
-    )
-    ConfigureThermistorType = storing_rpc(
-        dmm_pb2.ConfigureThermistorTypeResponse,
-        DmmSession,
-        ("thermistor_type", attrs.TEMP_THERMISTOR_TYPE),
-    )
-    ConfigureThermocouple = storing_rpc(
-        dmm_pb2.ConfigureThermocoupleResponse,
-        DmmSession,
-        ("thermocouple_type", attrs.TEMP_TC_TYPE),
-        ("reference_junction_type", attrs.TEMP_TC_REF_JUNC_TYPE),
-    )
-    ConfigureTransducerType = storing_rpc(
-        dmm_pb2.ConfigureTransducerTypeResponse,
-        DmmSession,
-        ("transducer_type", attrs.TEMP_TRANSDUCER_TYPE),
-    )
-    ConfigureFixedRefJunction = storing_rpc(
-        dmm_pb2.ConfigureFixedRefJunctionResponse,
-        DmmSession,
-        ("fixed_reference_junction", attrs.TEMP_TC_FIXED_REF_JUNC),
-    )
-
-    ConfigurePowerLineFrequency = storing_rpc(
-        dmm_pb2.ConfigurePowerLineFrequencyResponse,
-        DmmSession,
-        ("power_line_frequency_hz", _ID["powerline_freq"]),
-    )
-    ConfigureAutoZeroMode = storing_rpc(
-        dmm_pb2.ConfigureAutoZeroModeResponse, DmmSession, ("auto_zero_mode", _ID["auto_zero"])
-    )
-    ConfigureACBandwidth = storing_rpc(
-        dmm_pb2.ConfigureACBandwidthResponse,
-        DmmSession,
-        ("ac_minimum_frequency_hz", _ID["ac_min_freq"]),
-        ("ac_maximum_frequency_hz", _ID["ac_max_freq"]),
-    )
-    ConfigureOffsetCompOhms = storing_rpc(
-        dmm_pb2.ConfigureOffsetCompOhmsResponse,
-        DmmSession,
-        ("offset_comp_ohms", _ID["offset_comp_ohms"]),
-    )
-    ConfigureCurrentSource = storing_rpc(
-        dmm_pb2.ConfigureCurrentSourceResponse,
-        DmmSession,
-        ("current_source", _ID["current_source"]),
-    )
-    ConfigureWaveformCoupling = storing_rpc(
-        dmm_pb2.ConfigureWaveformCouplingResponse,
-        DmmSession,
-        ("waveform_coupling", _ID["waveform_coupling"]),
-    )
-    ConfigureMeasCompleteDest = storing_rpc(
-        dmm_pb2.ConfigureMeasCompleteDestResponse,
-        DmmSession,
-        ("meas_complete_destination", _ID["meas_complete_dest"]),
-    )
-    ConfigureFrequencyVoltageRange = storing_rpc(
-        dmm_pb2.ConfigureFrequencyVoltageRangeResponse,
-        DmmSession,
-        ("voltage_range", _ID["freq_voltage_range"]),
-    )
-    ConfigureADCCalibration = storing_rpc(
-        dmm_pb2.ConfigureADCCalibrationResponse,
-        DmmSession,
-        ("adc_calibration", _ID["adc_calibration"]),
-    )
-    ConfigureCableCompType = storing_rpc(
-        dmm_pb2.ConfigureCableCompTypeResponse,
-        DmmSession,
-        ("cable_comp_type", _ID["cable_comp_type"]),
-    )
-    ConfigureOpenCableCompValues = storing_rpc(
-        dmm_pb2.ConfigureOpenCableCompValuesResponse,
-        DmmSession,
-        ("conductance", _ID["open_cable_comp_conductance"]),
-        ("susceptance", _ID["open_cable_comp_susceptance"]),
-    )
-    ConfigureShortCableCompValues = storing_rpc(
-        dmm_pb2.ConfigureShortCableCompValuesResponse,
-        DmmSession,
-        ("resistance", _ID["short_cable_comp_resistance"]),
-        ("reactance", _ID["short_cable_comp_reactance"]),
-    )
 
     # --- acquisition ----------------------------------------------------------------------------
 

@@ -27,7 +27,8 @@ The generated bases and messages ship inside the ``nidcpower`` and ``nidmm`` pac
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import grpc
@@ -51,8 +52,6 @@ from local_ni_platform.waits import WaitBudgetExhaustedError
 _logger = logging.getLogger(__name__)
 
 NI_ERROR_METADATA_KEY = "ni-error"
-SIMULATED_DRIVER_REVISION = "local NI platform simulation"
-SIMULATED_FIRMWARE_REVISION = "simulated"
 
 _STATUS_BY_ERROR: dict[type[DeviceServerError], grpc.StatusCode] = {
     SessionExistsError: grpc.StatusCode.ALREADY_EXISTS,
@@ -165,31 +164,9 @@ class DriverServicer:
     _messages: Any
     _kind: type[SimulatedSession]
 
-    # -- session-level IVI calls, the same for both drivers --
-
     def ClearError(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._call(context, request.vi, self._kind, lambda s: s.take_error())
         return self._messages.ClearErrorResponse(status=0)
-
-    def RevisionQuery(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, self._kind, lambda s: s.closed)
-        return self._messages.RevisionQueryResponse(
-            status=0,
-            instrument_driver_revision=SIMULATED_DRIVER_REVISION,
-            firmware_revision=SIMULATED_FIRMWARE_REVISION,
-        )
-
-    def InvalidateAllAttributes(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, self._kind, lambda s: s.closed)  # no cache to drop
-        return self._messages.InvalidateAllAttributesResponse(status=0)
-
-    def ResetInterchangeCheck(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, self._kind, lambda s: s.closed)  # no interchange checks
-        return self._messages.ResetInterchangeCheckResponse(status=0)
-
-    def ClearInterchangeWarnings(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(context, request.vi, self._kind, lambda s: s.closed)
-        return self._messages.ClearInterchangeWarningsResponse(status=0)
 
     def GetAttributeViInt32(self, request: Any, context: grpc.ServicerContext) -> Any:
         value = self._get(context, request, AttributeType.INT32)
@@ -264,24 +241,104 @@ def field_value(request: Any, name: str) -> Any:
     return getattr(request, name)
 
 
-def storing_rpc(
-    response: Callable[..., Any],
-    kind: type[SimulatedSession],
-    *fields: tuple[str, int],
-    with_channels: bool = False,
-    constants: tuple[tuple[int, object], ...] = (),
-) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
-    """An RPC that stores its request's ``fields`` (request field, attribute id), and
-    ``constants`` (attribute id, value), into the session's attributes, all or none: NI's
-    ``Configure*`` functions that only set attributes.
+@dataclass(frozen=True)
+class Stores:
+    """What a ``Configure*`` RPC that only sets attributes stores: request fields (field name,
+    attribute id), constants (attribute id, value), on the channels it names or the session.
     """
 
+    fields: tuple[tuple[str, int], ...] = ()
+    constants: tuple[tuple[int, object], ...] = ()
+    with_channels: bool = False
+
+
+@dataclass(frozen=True)
+class Calls:
+    """An RPC that runs one session method: with the request's channel string, with "" (the
+    whole session), or with no argument at all.
+    """
+
+    method: str
+    with_channels: bool = False
+    takes_channels: bool = True
+
+
+COMMON_ANSWERS: dict[str, dict[str, object]] = {
+    "RevisionQuery": {
+        "instrument_driver_revision": "local NI platform simulation",
+        "firmware_revision": "simulated",
+    },
+    "InvalidateAllAttributes": {},  # no attribute cache to drop
+    "ResetInterchangeCheck": {},  # no interchange checking
+    "ClearInterchangeWarnings": {},
+}
+"""Session-level IVI calls both simulated drivers answer the same way, whatever the session."""
+
+
+def with_table_rpcs(
+    messages: Any,
+    kind: type[SimulatedSession],
+    *,
+    stores: Mapping[str, Stores],
+    answers: Mapping[str, Mapping[str, object]],
+    calls: Mapping[str, Calls] | None = None,
+) -> Callable[[_C], _C]:
+    """Give a servicer one method per row: a storing RPC per ``stores`` row, per ``answers``
+    row (and :data:`COMMON_ANSWERS`) an RPC that answers those response fields, and per
+    ``calls`` row an RPC that runs that session method.
+
+    Rows for RPCs the driver's proto lacks are skipped.
+    """
+
+    def decorate(cls: _C) -> _C:
+        for rpc, row in stores.items():
+            response = getattr(messages, f"{rpc}Response", None)
+            if response is not None:
+                setattr(cls, rpc, _storing_rpc(response, kind, row))
+        for rpc, fields in {**COMMON_ANSWERS, **answers}.items():
+            setattr(cls, rpc, _answering_rpc(getattr(messages, f"{rpc}Response"), kind, fields))
+        for rpc, call in (calls or {}).items():
+            setattr(cls, rpc, _calling_rpc(getattr(messages, f"{rpc}Response"), kind, call))
+        return cls
+
+    return decorate
+
+
+def _storing_rpc(
+    response: Callable[..., Any], kind: type[SimulatedSession], row: Stores
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
     def handler(self: DriverServicer, request: Any, context: grpc.ServicerContext) -> Any:
-        values = [(attribute_id, field_value(request, name)) for name, attribute_id in fields]
-        values += constants
-        channels = request.channel_name if with_channels else ""
+        values = [(attribute_id, field_value(request, name)) for name, attribute_id in row.fields]
+        values += row.constants
+        channels = request.channel_name if row.with_channels else ""
         self._call(context, request.vi, kind, lambda s: s.configure(values, channels))
         return response(status=0)
+
+    return handler
+
+
+def _calling_rpc(
+    response: Callable[..., Any], kind: type[SimulatedSession], call: Calls
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
+    def handler(self: DriverServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        def run(session: SimulatedSession) -> object:
+            method = getattr(session, call.method)
+            if not call.takes_channels:
+                return method()
+            return method(request.channel_name if call.with_channels else "")
+
+        self._call(context, request.vi, kind, run)
+        return response(status=0)
+
+    return handler
+
+
+def _answering_rpc(
+    response: Callable[..., Any], kind: type[SimulatedSession], fields: Mapping[str, object]
+) -> Callable[[Any, Any, grpc.ServicerContext], Any]:
+    def handler(self: DriverServicer, request: Any, context: grpc.ServicerContext) -> Any:
+        self._call(context, request.vi, kind, lambda s: s.closed)  # the session must exist
+        return response(status=0, **fields)
 
     return handler
 
