@@ -328,3 +328,30 @@ def test_trigger_pulse_and_session_calls_of_nis_c_api(device_server_channel: grp
         error = stub.ErrorQuery(dcpower_pb2.ErrorQueryRequest(vi=vi))
         assert error.error_code == -1074135027
         assert stub.ErrorQuery(dcpower_pb2.ErrorQueryRequest(vi=vi)).error_code == 0
+
+
+def test_session_level_advanced_sequence_calls(device_server_channel: grpc.Channel) -> None:
+    stub = dcpower_pb2_grpc.NiDCPowerStub(device_server_channel)
+    options = "Simulate=1, DriverSetup=Model:4141"
+    with open_session(device_server_channel, "Dev1/0-1", options=options) as session:
+        vi = session._interpreter.get_session_handle()
+        stub.CreateAdvancedSequence(
+            dcpower_pb2.CreateAdvancedSequenceRequest(
+                vi=vi, sequence_name="both", attribute_ids=[1250001], set_as_active_sequence=True
+            )
+        )
+        stub.CreateAdvancedSequenceStep(
+            dcpower_pb2.CreateAdvancedSequenceStepRequest(vi=vi, set_as_active_step=True)
+        )
+        assert [session.channels[c].active_advanced_sequence for c in ("Dev1/0", "Dev1/1")] == [
+            "both",
+            "both",
+        ]
+        stub.DeleteAdvancedSequence(
+            dcpower_pb2.DeleteAdvancedSequenceRequest(vi=vi, sequence_name="both")
+        )
+        assert session.active_advanced_sequence == ""
+        with pytest.raises(grpc.RpcError):  # already deleted
+            stub.DeleteAdvancedSequence(
+                dcpower_pb2.DeleteAdvancedSequenceRequest(vi=vi, sequence_name="both")
+            )

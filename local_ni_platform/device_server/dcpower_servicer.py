@@ -132,6 +132,12 @@ _CALLS: dict[str, Calls] = {
     "SendSoftwareEdgeTriggerWithChannels": Calls("send_software_edge_trigger", with_channels=True),
     "CalSelfCalibrate": Calls("resolve_channels", with_channels=True),  # nothing to calibrate
     "Disable": Calls("disable", takes_channels=False),
+    # The ideal simulated LCR fixture needs no compensation; these check model and channels.
+    "PerformLCROpenCompensation": Calls("lcr_compensate", with_channels=True),
+    "PerformLCRShortCompensation": Calls("lcr_compensate", with_channels=True),
+    "PerformLCRLoadCompensation": Calls("lcr_compensate", with_channels=True),
+    "PerformLCROpenCustomCableCompensation": Calls("lcr_compensate", with_channels=True),
+    "PerformLCRShortCustomCableCompensation": Calls("lcr_compensate", with_channels=True),
 }
 """Calls that run one session method on the channels they name (or the whole session)."""
 
@@ -309,36 +315,74 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         return dcpower_pb2.ErrorQueryResponse(status=0, error_code=code, error_message=description)
 
     def CreateAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._create_sequence(context, request, "")
+        return dcpower_pb2.CreateAdvancedSequenceResponse(status=0)
+
+    def CreateAdvancedSequenceWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._create_sequence(context, request, request.channel_name)
+        return dcpower_pb2.CreateAdvancedSequenceWithChannelsResponse(status=0)
+
+    def _create_sequence(self, context: grpc.ServicerContext, request: Any, channels: str) -> None:
+        name, attribute_ids = request.sequence_name, list(request.attribute_ids)
+        make_active = request.set_as_active_sequence
         self._call(
             context,
             request.vi,
             DCPowerSession,
             lambda s: s.create_advanced_sequence(
-                "",
-                request.sequence_name,
-                list(request.attribute_ids),
-                make_active=request.set_as_active_sequence,
+                channels, name, attribute_ids, make_active=make_active
             ),
         )
-        return dcpower_pb2.CreateAdvancedSequenceResponse(status=0)
 
     def CreateAdvancedSequenceStep(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.create_advanced_sequence_step("", make_active=request.set_as_active_step),
-        )
+        self._add_step(context, request, "", commit=False)
         return dcpower_pb2.CreateAdvancedSequenceStepResponse(status=0)
 
-    def DeleteAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+    def CreateAdvancedSequenceStepWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._add_step(context, request, request.channel_name, commit=False)
+        return dcpower_pb2.CreateAdvancedSequenceStepWithChannelsResponse(status=0)
+
+    def CreateAdvancedSequenceCommitStepWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._add_step(context, request, request.channel_name, commit=True)
+        return dcpower_pb2.CreateAdvancedSequenceCommitStepWithChannelsResponse(status=0)
+
+    def _add_step(
+        self, context: grpc.ServicerContext, request: Any, channels: str, *, commit: bool
+    ) -> None:
+        make_active = request.set_as_active_step
         self._call(
             context,
             request.vi,
             DCPowerSession,
-            lambda s: s.delete_advanced_sequence("", request.sequence_name),
+            lambda s: s.create_advanced_sequence_step(
+                channels, make_active=make_active, commit=commit
+            ),
         )
+
+    def DeleteAdvancedSequence(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._delete_sequence(context, request, "")
         return dcpower_pb2.DeleteAdvancedSequenceResponse(status=0)
+
+    def DeleteAdvancedSequenceWithChannels(
+        self, request: Any, context: grpc.ServicerContext
+    ) -> Any:
+        self._delete_sequence(context, request, request.channel_name)
+        return dcpower_pb2.DeleteAdvancedSequenceWithChannelsResponse(status=0)
+
+    def _delete_sequence(self, context: grpc.ServicerContext, request: Any, channels: str) -> None:
+        name = request.sequence_name
+        self._call(
+            context,
+            request.vi,
+            DCPowerSession,
+            lambda s: s.delete_advanced_sequence(channels, name),
+        )
 
     def FetchMultiple(self, request: Any, context: grpc.ServicerContext) -> Any:
         measurements = self._call(
@@ -439,59 +483,6 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
         self._call(context, request.vi, DCPowerSession, load)
         return dcpower_pb2.ImportAttributeConfigurationFileResponse(status=0)
 
-    def CreateAdvancedSequenceWithChannels(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.create_advanced_sequence(
-                request.channel_name,
-                request.sequence_name,
-                list(request.attribute_ids),
-                make_active=request.set_as_active_sequence,
-            ),
-        )
-        return dcpower_pb2.CreateAdvancedSequenceWithChannelsResponse(status=0)
-
-    def CreateAdvancedSequenceStepWithChannels(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.create_advanced_sequence_step(
-                request.channel_name, make_active=request.set_as_active_step
-            ),
-        )
-        return dcpower_pb2.CreateAdvancedSequenceStepWithChannelsResponse(status=0)
-
-    def CreateAdvancedSequenceCommitStepWithChannels(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.create_advanced_sequence_step(
-                request.channel_name, make_active=request.set_as_active_step, commit=True
-            ),
-        )
-        return dcpower_pb2.CreateAdvancedSequenceCommitStepWithChannelsResponse(status=0)
-
-    def DeleteAdvancedSequenceWithChannels(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._call(
-            context,
-            request.vi,
-            DCPowerSession,
-            lambda s: s.delete_advanced_sequence(request.channel_name, request.sequence_name),
-        )
-        return dcpower_pb2.DeleteAdvancedSequenceWithChannelsResponse(status=0)
-
     def MeasureMultipleLCR(self, request: Any, context: grpc.ServicerContext) -> Any:
         measurements = self._call(
             context, request.vi, DCPowerSession, lambda s: s.measure_lcr(request.channel_name)
@@ -512,30 +503,6 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
             measurements=[_lcr_message(m) for m in measurements],
             actual_count=len(measurements),
         )
-
-    def PerformLCROpenCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._compensate(context, request)
-        return dcpower_pb2.PerformLCROpenCompensationResponse(status=0)
-
-    def PerformLCRShortCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._compensate(context, request)
-        return dcpower_pb2.PerformLCRShortCompensationResponse(status=0)
-
-    def PerformLCRLoadCompensation(self, request: Any, context: grpc.ServicerContext) -> Any:
-        self._compensate(context, request)
-        return dcpower_pb2.PerformLCRLoadCompensationResponse(status=0)
-
-    def PerformLCROpenCustomCableCompensation(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._compensate(context, request)
-        return dcpower_pb2.PerformLCROpenCustomCableCompensationResponse(status=0)
-
-    def PerformLCRShortCustomCableCompensation(
-        self, request: Any, context: grpc.ServicerContext
-    ) -> Any:
-        self._compensate(context, request)
-        return dcpower_pb2.PerformLCRShortCustomCableCompensationResponse(status=0)
 
     def GetLCRCompensationLastDateAndTime(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._compensate(context, request)
