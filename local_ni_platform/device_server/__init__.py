@@ -4,9 +4,13 @@ NI's unchanged ``nidcpower``/``nidmm`` clients and the measurement-plugin SDK's 
 talk to it over real gRPC. Layers, as in :mod:`local_ni_platform.discovery`:
 
 - ``repository``: named sessions and NI's init/attach rules, free of gRPC.
-- ``dcpower`` and ``dmm``: the instrument simulations, free of gRPC.
-- ``attributes``, ``instrument`` and ``errors``: what both simulations share.
-- ``servicers``: the gRPC translation; ``part``: the platform part that hosts them.
+- ``dcpower`` and ``dmm``: the instrument simulations, free of gRPC, each with its ``*_models``
+  (per-model numbers) and helpers (``dcpower_channels``, ``dcpower_sequences``, ``dcpower_lcr``;
+  ``dmm_measurement``, ``dmm_acquisition``, ``dmm_attributes``).
+- ``catalog`` (every attribute NI's clients declare), ``attributes``, ``configuration``
+  (attribute export/import), ``instrument`` and ``errors``: what both simulations share.
+- ``servicers`` (shared, with the table-driven RPC rows), ``dcpower_servicer`` and
+  ``dmm_servicer``: the gRPC translation; ``part``: the platform part that hosts them.
 """
 
 from local_ni_platform.device_server.dcpower import LOAD_RESISTANCE_OHMS, DCPowerSession
