@@ -143,6 +143,14 @@ class AttributeStore:
             for channel, by_id in self._values.items()
         }
 
+    def snapshot(self) -> dict[str, dict[int, AttributeValue]]:
+        """A copy of every value, for :meth:`restore` when a several-attribute change fails."""
+        return {channel: dict(by_id) for channel, by_id in self._values.items()}
+
+    def restore(self, snapshot: Mapping[str, Mapping[int, AttributeValue]]) -> None:
+        """Put back the values of a :meth:`snapshot`."""
+        self._values = {channel: dict(by_id) for channel, by_id in snapshot.items()}
+
     def apply(self, values: Mapping[str, Mapping[int, object]]) -> None:
         """Set ``values`` (channel → id → value) as a client would, all or nothing.
 
@@ -152,14 +160,14 @@ class AttributeStore:
         """
         if set(values) != set(self._values):
             raise DriverError(INVALID_VALUE, "The configuration was exported for other channels.")
-        before = {channel: dict(by_id) for channel, by_id in self._values.items()}
+        before = self.snapshot()
         try:
             for channel, by_id in values.items():
                 for attribute_id, value in by_id.items():
                     spec = self.spec_of(attribute_id)
                     self.set([channel], attribute_id, spec.type, value)
         except DriverError as error:
-            self._values = before
+            self.restore(before)
             raise DriverError(
                 INVALID_VALUE, f"The configuration does not apply: {error.description}"
             ) from None

@@ -60,6 +60,11 @@ def driver_catalog(
     return tuple(catalog.values())
 
 
+def ids_by_name(catalog: Iterable[AttributeSpec]) -> dict[str, int]:
+    """Attribute ids by the name NI's client gives them (``"voltage_level"``)."""
+    return {spec.name: spec.attribute_id for spec in catalog}
+
+
 def _spec(name: str, descriptor: object) -> AttributeSpec | None:
     """The default spec of one class member, or None if it is not an attribute descriptor."""
     attribute_id = getattr(descriptor, "_attribute_id", None)

@@ -69,11 +69,15 @@ from local_ni_platform.device_server.dcpower_lcr import (
     measure_lcr,
 )
 from local_ni_platform.device_server.dcpower_models import (
-    board_type,
-    model_from_options,
-    simulation_requested,
+    DEFAULT_BOARD_TYPE,
+    DEFAULT_MODEL,
+    MODELS,
 )
 from local_ni_platform.device_server.dcpower_sequences import ChannelSequences
+from local_ni_platform.device_server.driver_setup import (
+    parse_driver_setup,
+    simulation_requested,
+)
 from local_ni_platform.device_server.errors import (
     ALL_CHANNELS_REQUIRED,
     CHANNEL_NAME_NOT_ALLOWED,
@@ -131,6 +135,14 @@ LCR_DC_BIAS_VOLTAGE_LEVEL = 1150214
 LCR_DC_BIAS_CURRENT_LEVEL = 1150215
 
 DRIVER_NAME = "NI-DCPower"
+
+LIMIT_QUERIES = {
+    "max_current_limit": ("max_voltage", "max_current"),
+    "max_voltage_level": ("max_current", "max_voltage"),
+    "min_current_limit": ("max_voltage", "min_current_limit"),
+}
+"""``query_<which>(level)``: the model's bound on ``level`` and the model's answer (both
+:class:`~.dcpower_models.SmuModel` fields)."""
 _TIMING_ATTRIBUTES = frozenset({APERTURE_TIME, APERTURE_TIME_UNITS, POWER_LINE_FREQUENCY})
 _SEQUENCE_ATTRIBUTES = (ACTIVE_ADVANCED_SEQUENCE, ACTIVE_ADVANCED_SEQUENCE_STEP)
 """Not exported: they name sequences, which a configuration does not carry."""
@@ -276,16 +288,19 @@ class DCPowerSession(SimulatedSession):
             DriverError: unknown model; empty or malformed resource name; a channel the model
                 lacks or named twice; a session without independent channels not simulated.
         """
-        smu = model_from_options(option_string)
-        super().__init__(
-            resource_name=resource_name, option_string=option_string, default_model=smu.number
+        super().__init__(resource_name=resource_name, option_string=option_string)
+        self.setup = parse_driver_setup(
+            option_string,
+            MODELS,
+            default_model=DEFAULT_MODEL,
+            default_board_type=DEFAULT_BOARD_TYPE,
         )
-        self.smu = smu
-        self.board_type = board_type(option_string)
+        self.smu = self.setup.model
+        per_instrument = self.smu.channels
         if channels is None:
-            self.channels = ChannelTable.independent_channels(resource_name, smu.channels)
+            self.channels = ChannelTable.independent_channels(resource_name, per_instrument)
         elif simulation_requested(option_string):
-            self.channels = ChannelTable.numbered_channels(resource_name, channels, smu.channels)
+            self.channels = ChannelTable.numbered_channels(resource_name, channels, per_instrument)
         else:  # NI's driver finds no such hardware here
             raise DriverError(RESOURCE_NOT_FOUND, f"Invalid Identifier: {resource_name}")
         self.channel_names: tuple[str, ...] = tuple(self.channels.names)
@@ -374,19 +389,14 @@ class DCPowerSession(SimulatedSession):
         """
         with self._condition:
             self._check_open()
-            channels = self.resolve_channels(channel_string)
-            settings = [(spec, value) for spec, value in self._specs_of(values)]
-            before = self._attributes.writable_values()
+            before = self._attributes.snapshot()
             try:
-                for spec, value in settings:
-                    self.set_attribute(channel_string, spec.attribute_id, spec.type, value)
+                for attribute_id, value in values:
+                    spec = self._attributes.spec_of(attribute_id)
+                    self.set_attribute(channel_string, attribute_id, spec.type, value)
             except DriverError:
-                self._attributes.apply(before)
+                self._attributes.restore(before)
                 raise
-            self._update_record_delta_time(channels)
-
-    def _specs_of(self, values: Iterable[tuple[int, object]]) -> list[tuple[AttributeSpec, object]]:
-        return [(self._attributes.spec_of(attribute_id), value) for attribute_id, value in values]
 
     def _update_record_delta_time(self, channels: Iterable[str]) -> None:
         """A record's points are one aperture apart (in seconds, or power-line cycles)."""
@@ -595,7 +605,7 @@ class DCPowerSession(SimulatedSession):
         return regulates_voltage == (output_state == CONSTANT_VOLTAGE)
 
     def query_limit(self, channel_string: str, which: str, level: float) -> float:
-        """The model's largest current limit / voltage level, or smallest current limit.
+        """The model's answer to ``query_<which>`` (see :data:`LIMIT_QUERIES`) for ``level``.
 
         Raises:
             DriverError: not exactly one channel, or a level beyond the model.
@@ -603,15 +613,10 @@ class DCPowerSession(SimulatedSession):
         with self._condition:
             self._check_open()
             self._one_channel(channel_string)
-        smu = self.smu
-        beyond = level > (smu.max_voltage if which != "max_voltage_level" else smu.max_current)
-        if beyond:
-            raise DriverError(INVALID_VALUE, f"{level:g} is beyond the PXIe-{smu.number}.")
-        return {
-            "max_current_limit": smu.max_current,
-            "max_voltage_level": smu.max_voltage,
-            "min_current_limit": smu.min_current_limit,
-        }[which]
+        bound, answer = LIMIT_QUERIES[which]
+        if level > getattr(self.smu, bound):
+            raise DriverError(INVALID_VALUE, f"{level:g} is beyond the PXIe-{self.smu.number}.")
+        return float(getattr(self.smu, answer))
 
     def configure_aperture_time(
         self, channel_string: str, aperture_time: float, units: int
@@ -829,7 +834,7 @@ class DCPowerSession(SimulatedSession):
         channels = list(channels)
         force = self._attributes.force
         force(channels, CHANNEL_COUNT, len(self.channel_names))
-        force(channels, INSTRUMENT_MODEL, f"NI {self.board_type}-{self.smu.number}")
+        force(channels, INSTRUMENT_MODEL, self.setup.instrument_model)
         force(channels, DRIVER_SETUP, self.option_string)
 
 

@@ -1,7 +1,7 @@
-"""The NI SMU models the simulated NI-DCPower driver knows, and how the option string picks one.
+"""The NI SMU models the simulated NI-DCPower driver knows.
 
-A session's model comes from ``DriverSetup=Model:<number>`` (default :data:`DEFAULT_MODEL`), as
-with NI's simulated driver; an unknown model fails the init with NI's unknown-option-value error.
+A session's model comes from ``DriverSetup=Model:<number>`` (default :data:`DEFAULT_MODEL`, see
+:mod:`.driver_setup`), as with NI's simulated driver.
 The numbers are the published ones of each model: channels per instrument, the largest voltage
 and current it sources, the smallest current limit, whether it measures LCR and whether its
 advanced sequences take commit steps.
@@ -9,14 +9,7 @@ advanced sequences take commit steps.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-from local_ni_platform.device_server.errors import UNKNOWN_OPTION_VALUE, DriverError
-
-_MODEL_OPTION = re.compile(r"Model\s*:\s*([^;,\s]+)", re.IGNORECASE)
-_BOARD_OPTION = re.compile(r"BoardType\s*:\s*([^;,\s]+)", re.IGNORECASE)
-_SIMULATE_OPTION = re.compile(r"Simulate\s*=\s*(1|true)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -52,33 +45,4 @@ MODELS: dict[str, SmuModel] = {
 }
 
 DEFAULT_MODEL = "4141"
-
-
-def model_from_options(option_string: str) -> SmuModel:
-    """The model named by ``Model:`` in the option string, else :data:`DEFAULT_MODEL`.
-
-    Raises:
-        DriverError: a model the simulation does not know (-1074134964).
-    """
-    match = _MODEL_OPTION.search(option_string)
-    number = match.group(1) if match else DEFAULT_MODEL
-    model = MODELS.get(number.upper().removeprefix("PXIE-").removeprefix("PXI-"))
-    if model is None:
-        raise DriverError(
-            UNKNOWN_OPTION_VALUE,
-            f"Model:{number} (simulated models: {', '.join(MODELS)})",
-        )
-    return model
-
-
-def board_type(option_string: str, default: str = "PXIe") -> str:
-    """``BoardType:`` of the option string (``PXI`` or ``PXIe``), else ``default``."""
-    match = _BOARD_OPTION.search(option_string)
-    if match is None:
-        return default
-    return "PXIe" if match.group(1).upper() == "PXIE" else "PXI"
-
-
-def simulation_requested(option_string: str) -> bool:
-    """Whether the option string says ``Simulate=1`` (or ``Simulate=true``)."""
-    return _SIMULATE_OPTION.search(option_string) is not None
+DEFAULT_BOARD_TYPE = "PXIe"

@@ -12,6 +12,7 @@ from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 from nidcpower import nidevice_pb2
 
 from local_ni_platform.device_server.attributes import AttributeType
+from local_ni_platform.device_server.catalog import ids_by_name
 from local_ni_platform.device_server.configuration import (
     read_configuration_file,
     write_configuration_file,
@@ -44,7 +45,8 @@ from local_ni_platform.waits import (
 )
 
 _DCPOWER_SERVICE = dcpower_pb2.DESCRIPTOR.services_by_name["NiDCPower"]
-_ATTRIBUTES_BY_NAME = {spec.name: spec for spec in ATTRIBUTES}
+_IDS = ids_by_name(ATTRIBUTES)
+"""Attribute ids by the name NI's ``nidcpower`` client gives them."""
 _C = TypeVar("_C", bound=type)
 
 DCPOWER_SERVICE_NAME: str = _DCPOWER_SERVICE.full_name
@@ -94,17 +96,16 @@ def _stores() -> dict[str, Stores]:
     """The storing rows: :data:`_CONFIGURE_RPCS`, the pulse settings, and each trigger's
     digital-edge, software-edge and disable calls (with and without channels).
     """
-    ids = {name: spec.attribute_id for name, spec in _ATTRIBUTES_BY_NAME.items()}
     rows = {
-        rpc: Stores(((field, ids[attribute]),), with_channels=channels)
+        rpc: Stores(((field, _IDS[attribute]),), with_channels=channels)
         for rpc, (attribute, field, channels) in _CONFIGURE_RPCS.items()
     }
     for setting, field in _PULSE_SETTINGS.items():
-        attribute = ids[f"pulse_{_snake(setting)}"]
+        attribute = _IDS[f"pulse_{_snake(setting)}"]
         rows[f"ConfigurePulse{setting}"] = Stores(((field, attribute),), with_channels=True)
     for trigger in _TRIGGERS:
-        kind = ids[f"{_snake(trigger)}_trigger_type"]
-        terminal = ids[f"digital_edge_{_snake(trigger)}_trigger_input_terminal"]
+        kind = _IDS[f"{_snake(trigger)}_trigger_type"]
+        terminal = _IDS[f"digital_edge_{_snake(trigger)}_trigger_input_terminal"]
         for suffix, channels in (("", False), ("WithChannels", True)):
             rows[f"ConfigureDigitalEdge{trigger}Trigger{suffix}"] = Stores(
                 (("input_terminal", terminal),), ((kind, _TRIGGER_DIGITAL_EDGE),), channels

@@ -58,6 +58,8 @@ from local_ni_platform.device_server.dmm_measurement import (
 )
 from local_ni_platform.device_server.dmm_models import (
     DC_VOLTS,
+    DEFAULT_BOARD_TYPE,
+    DEFAULT_MODEL,
     EXT_CAL_INTERVAL_MONTHS,
     LC_FUNCTIONS,
     MODELS,
@@ -65,8 +67,8 @@ from local_ni_platform.device_server.dmm_models import (
     SIMULATED_DEVICE_TEMPERATURE,
     WAVEFORM_FUNCTIONS,
     CalibrationRecord,
-    parse_driver_setup,
 )
+from local_ni_platform.device_server.driver_setup import parse_driver_setup
 from local_ni_platform.device_server.errors import (
     CABLE_COMP_NOT_ALLOWED,
     FEATURE_NOT_SUPPORTED,
@@ -99,10 +101,15 @@ class DmmSession(SimulatedSession):
         Raises:
             DriverError: empty resource name; unknown model or board type in the options.
         """
-        super().__init__(resource_name=resource_name, option_string=option_string, default_model="")
+        super().__init__(resource_name=resource_name, option_string=option_string)
         if not resource_name.strip():
             raise DriverError(RESOURCE_NOT_FOUND, "Invalid Identifier: ")
-        self.setup = parse_driver_setup(option_string)
+        self.setup = parse_driver_setup(
+            option_string,
+            MODELS,
+            default_model=DEFAULT_MODEL,
+            default_board_type=DEFAULT_BOARD_TYPE,
+        )
         self.model = self.setup.model.name
         self._attributes = AttributeStore(ATTRIBUTES, _SESSION)
         self._random = random.Random(zlib.crc32(resource_name.encode("utf-8")))
@@ -332,10 +339,7 @@ class DmmSession(SimulatedSession):
             raise DriverError(INVALID_VALUE, "The configuration was exported for channels.")
         values = channels[""]
         with self._locked():
-            before = [
-                (spec.attribute_id, self._attributes.value("", spec.attribute_id))
-                for spec in ATTRIBUTES
-            ]
+            before = self._attributes.snapshot()
             try:
                 self._restore_defaults()
                 self._store(checked_values(values.items()))
@@ -343,7 +347,7 @@ class DmmSession(SimulatedSession):
                 range_, digits = self._value(attrs.RANGE), self._value(attrs.RESOLUTION_DIGITS)
                 self._configure(function, range_, digits)
             except DriverError as error:
-                self._store(before)
+                self._attributes.restore(before)
                 raise DriverError(
                     INVALID_VALUE, f"The configuration does not apply: {error.description}"
                 ) from None

@@ -16,11 +16,8 @@ and where auto-ranging settles (the 408x report their largest range, see :class:
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from local_ni_platform.device_server.errors import UNKNOWN_OPTION_VALUE, DriverError
 
 # Measurement functions (NI-DMM's NIDMM_VAL_*).
 DC_VOLTS = 1
@@ -227,51 +224,3 @@ MODELS: Mapping[str, DmmModel] = {
 
 DEFAULT_MODEL = "4081"
 DEFAULT_BOARD_TYPE = "PXI"
-BOARD_TYPES: Mapping[str, str] = {name.lower(): name for name in ("PXI", "PXIe", "PCI", "USB")}
-
-_DRIVER_SETUP = re.compile(r"DriverSetup\s*=\s*([^,]*)", re.IGNORECASE)
-"""The DriverSetup entry runs to the next comma: NI's clients sort the entries by name."""
-_MODEL_VALUE = re.compile(r"(?:NI\s*)?(?:(PXIe?|PCI|USB)-)?(\d{4})", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class DriverSetup:
-    """What ``DriverSetup=`` of the option string selects."""
-
-    model: DmmModel
-    board_type: str
-    text: str
-    """The ``DriverSetup`` value as given (the ``driver_setup`` attribute)."""
-
-    @property
-    def instrument_model(self) -> str:
-        """``'NI PXIe-4082'``: the ``instrument_model`` attribute."""
-        return f"NI {self.board_type}-{self.model.name}"
-
-
-def parse_driver_setup(option_string: str) -> DriverSetup:
-    """The model and bus named by ``DriverSetup=Model:<m>; BoardType:<b>`` of ``option_string``.
-
-    Without them: :data:`DEFAULT_MODEL` on :data:`DEFAULT_BOARD_TYPE`. Other DriverSetup entries
-    are NI's tuning options and are ignored.
-
-    Raises:
-        DriverError: an unknown model or board type (-1074134964).
-    """
-    match = _DRIVER_SETUP.search(option_string)
-    text = match.group(1).strip() if match else ""
-    model, board_type = MODELS[DEFAULT_MODEL], None
-    for entry in text.split(";"):
-        key, _, value = (part.strip() for part in entry.partition(":"))
-        if key.lower() == "model":
-            found = _MODEL_VALUE.fullmatch(value)
-            if found is None or found.group(2) not in MODELS:
-                raise DriverError(UNKNOWN_OPTION_VALUE, f"Model: {value!r}")
-            model = MODELS[found.group(2)]
-            if found.group(1):
-                board_type = BOARD_TYPES[found.group(1).lower()]
-        elif key.lower() == "boardtype":
-            board_type = BOARD_TYPES.get(value.lower())
-            if board_type is None:
-                raise DriverError(UNKNOWN_OPTION_VALUE, f"BoardType: {value!r}")
-    return DriverSetup(model, board_type or DEFAULT_BOARD_TYPE, text)

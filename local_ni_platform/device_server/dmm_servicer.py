@@ -18,6 +18,7 @@ from nidmm import nidmm_pb2_grpc as dmm_pb2_grpc
 
 from local_ni_platform.device_server import dmm_attributes as attrs
 from local_ni_platform.device_server.attributes import AttributeType
+from local_ni_platform.device_server.catalog import ids_by_name
 from local_ni_platform.device_server.configuration import (
     read_configuration_file,
     write_configuration_file,
@@ -42,7 +43,7 @@ from local_ni_platform.waits import (
 
 _DMM_SERVICE = dmm_pb2.DESCRIPTOR.services_by_name["NiDmm"]
 
-_ID = {spec.name: spec.attribute_id for spec in ATTRIBUTES}
+_ID = ids_by_name(ATTRIBUTES)
 """Attribute ids by the name NI's ``nidmm`` client gives them."""
 
 DMM_SERVICE_NAME: str = _DMM_SERVICE.full_name

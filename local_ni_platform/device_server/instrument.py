@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterable
 
 from local_ni_platform.device_server.errors import INVALID_SESSION_HANDLE, DriverError
-
-_MODEL_OPTION = re.compile(r"Model\s*:\s*([^;,\s]+)", re.IGNORECASE)
 
 
 class SimulatedSession:
@@ -18,15 +15,13 @@ class SimulatedSession:
     once (e.g. a measurement's cancel callback aborting while another thread waits for an event).
     """
 
-    def __init__(self, *, resource_name: str, option_string: str, default_model: str) -> None:
-        """Remember how the session was opened; ``Model:<m>`` in the options picks the model."""
+    def __init__(self, *, resource_name: str, option_string: str) -> None:
+        """Remember how the session was opened."""
         self._condition = threading.Condition()
         self._closed = False
         self._last_error: DriverError | None = None
         self.resource_name = resource_name
         self.option_string = option_string
-        match = _MODEL_OPTION.search(option_string)
-        self.model = match.group(1) if match else default_model
 
     @property
     def closed(self) -> bool:
