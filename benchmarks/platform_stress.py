@@ -54,10 +54,8 @@ from ni.measurementlink.sessionmanagement.v1.client import PinMapContext
 from nidcpower import nidcpower_pb2 as dcpower_pb2
 from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 
-from session_core.process import ServiceProcess
+from local_ni_platform.process import local_platform_process
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-READY_PREFIX = "Local NI platform ready: "
 SESSION_MANAGEMENT = "ni.measurementlink.sessionmanagement.v1.SessionManagementService"
 CALL_TIMEOUT = 10.0
 WAITS_PER_KIND = 64
@@ -334,12 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="platform-stress-") as folder:
         os.environ["NI_LOCAL_PLATFORM_DIR"] = folder
         activate()
-        platform = ServiceProcess(
-            ["--state-dir", folder],
-            module="local_ni_platform",
-            ready_prefix=READY_PREFIX,
-            cwd=PROJECT_ROOT,
-        )
+        platform = local_platform_process(Path(folder))
         platform.start()
         try:
             pin_map_path = Path(folder) / "stress.pinmap"

@@ -33,10 +33,8 @@ from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
-from session_core.process import ServiceProcess
+from local_ni_platform.process import local_platform_process
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-READY_PREFIX = "Local NI platform ready: "
 DEVICE_SERVER_CLASS = "ni.measurementlink.v1.grpcdeviceserver"
 CLIENTS = 4
 
@@ -138,12 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="platform-benchmark-") as folder:
         os.environ["NI_LOCAL_PLATFORM_DIR"] = folder
         activate()
-        platform = ServiceProcess(
-            ["--state-dir", folder],
-            module="local_ni_platform",
-            ready_prefix=READY_PREFIX,
-            cwd=PROJECT_ROOT,
-        )
+        platform = local_platform_process(Path(folder))
         platform.start()
         try:
             pin_map_path = Path(folder) / "benchmark.pinmap"

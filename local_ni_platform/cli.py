@@ -14,6 +14,7 @@ import click
 
 from local_ni_platform import activation
 from local_ni_platform.platform import LocalPlatform, LocalPlatformError
+from local_ni_platform.process import READY_PREFIX
 from session_core.hosting import StopRequests, announce_ready
 
 _logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def main(*, state_dir: Path | None, verbose: bool) -> None:
                 )
             served = ", ".join(service.display_name for service in platform.hosted_services)
             announce_ready(
-                f"Local NI platform ready: discovery at {platform.discovery_address} "
+                f"{READY_PREFIX}discovery at {platform.discovery_address} "
                 f"(key file: {platform.discovery_key_file}); also serving: {served or 'nothing'}"
             )
             stop_requests.wait()
