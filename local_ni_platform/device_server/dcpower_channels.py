@@ -92,11 +92,6 @@ class ChannelTable:
             self._instruments.setdefault(instrument.lower(), []).append(name)
             self.names.append(name)
 
-    @property
-    def instrument_names(self) -> list[str]:
-        """Lower-case names of the session's instruments, in session order."""
-        return list(self._instruments)
-
     def resolve(self, channel_string: str) -> list[str]:
         """The session's channels named by ``channel_string`` ("" means all), in that order.
 

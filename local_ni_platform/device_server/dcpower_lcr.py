@@ -40,11 +40,6 @@ class LcrMeasurement:
     ac_current: complex
     z: complex
 
-    @property
-    def r_series(self) -> float:
-        """Series resistance: the real part of Z."""
-        return self.z.real
-
 
 def measure_lcr(settings: LcrSettings) -> LcrMeasurement:
     """The measurement of the ideal resistor under ``settings``."""
