@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from nidcpower import nidcpower_pb2 as dcpower_pb2
@@ -47,7 +47,6 @@ from local_ni_platform.waits import (
 _DCPOWER_SERVICE = dcpower_pb2.DESCRIPTOR.services_by_name["NiDCPower"]
 _IDS = ids_by_name(ATTRIBUTES)
 """Attribute ids by the name NI's ``nidcpower`` client gives them."""
-_C = TypeVar("_C", bound=type)
 
 DCPOWER_SERVICE_NAME: str = _DCPOWER_SERVICE.full_name
 """``nidcpower_grpc.NiDCPower``: gRPC service name and discovery interface."""
