@@ -163,4 +163,4 @@ def exit_source(client: object) -> str:
     except (TypeError, OSError):
         return ""
     owner = getattr(method, "__qualname__", "__exit__")
-    return f" (see {owner}, line {line} of its cell or file)"
+    return f" (see `{owner}`, line {line} of its cell or file)"

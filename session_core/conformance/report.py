@@ -36,7 +36,7 @@ class ConformanceError(AssertionError):
         self.report = report
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ConformanceReport:
     """The checks of one service or client, in the order they ran."""
 
@@ -78,6 +78,9 @@ class ConformanceReport:
         parts = [f"{counts[Outcome.PASSED]} passed", f"{counts[Outcome.FAILED]} failed"]
         parts += [f"{counts[o]} {o.value}" for o in (Outcome.ADVICE, Outcome.SKIPPED) if counts[o]]
         return f"{self.target}: {', '.join(parts)}"
+
+    def __repr__(self) -> str:
+        return f"<ConformanceReport {self.summary()}>"
 
     def __str__(self) -> str:
         width = max((len(check.rule.id) for check in self.checks), default=0)

@@ -34,25 +34,25 @@ NEW_CREATES = _rule(
     "new-creates",
     "INITIALIZE_NEW with no open session creates one: a session_id, new_session_initialized true.",
     "TestStand Setup must be able to open the resource.",
-    "create the session when none is open and set new_session_initialized = True",
+    "create the session when none is open and set `new_session_initialized = True`",
 )
 NEW_REFUSES_OPEN = _rule(
     "new-refuses-open",
     "INITIALIZE_NEW while a session of the resource is open fails ALREADY_EXISTS.",
     "Two setups opening one resource twice, each believing it owns it.",
-    "look for an open session of the resource first; abort with grpc.StatusCode.ALREADY_EXISTS",
+    "look for an open session of the resource first; abort with `grpc.StatusCode.ALREADY_EXISTS`",
 )
 ATTACH_FINDS_OPEN = _rule(
     "attach-finds-open",
     "ATTACH_TO_EXISTING returns the open session: its session_id, new_session_initialized false.",
     "Plug-in steps must write through the session Setup opened.",
-    "return the open session's id, with new_session_initialized = False",
+    "return the open session's id, with `new_session_initialized = False`",
 )
 ATTACH_NONE_NOT_FOUND = _rule(
     "attach-none-not-found",
     "ATTACH_TO_EXISTING with no open session fails NOT_FOUND and opens nothing.",
     "A Cleanup or step that runs without its Setup silently opening a resource nobody closes.",
-    "abort with grpc.StatusCode.NOT_FOUND when no session of the resource is open",
+    "abort with `grpc.StatusCode.NOT_FOUND` when no session of the resource is open",
 )
 UNSPECIFIED_CREATES = _rule(
     "unspecified-creates",
@@ -76,7 +76,7 @@ NEW_ID_AFTER_CLOSE = _rule(
     "new-id-after-close",
     "After close, initializing again creates a new session with a different session_id.",
     "A stale id from an earlier run writing into the next run's session.",
-    "make a fresh id (uuid.uuid4()) for every new session; remove closed sessions",
+    "make a fresh id (`uuid.uuid4()`) for every new session; remove closed sessions",
 )
 CLOSE_TWICE = _rule(
     "close-twice-not-found",
@@ -95,7 +95,7 @@ BAD_BEHAVIOR = _rule(
     "An unknown session_initialization_behavior (3, NI's THEN_DETACH sent unmapped) fails "
     "INVALID_ARGUMENT and opens nothing.",
     "A client that forgot the 5 → 3 map getting some other behaviour than it asked for.",
-    "refuse values other than the three with grpc.StatusCode.INVALID_ARGUMENT",
+    "refuse values other than the three with `grpc.StatusCode.INVALID_ARGUMENT`",
 )
 CONCURRENT_NEW = _rule(
     "concurrent-new-one-winner",
@@ -107,7 +107,7 @@ SPELLINGS = _rule(
     "spellings-one-session",
     "Two spellings of one resource share one session.",
     "Pin maps that name one file differently each getting a session (and a handle) of their own.",
-    "normalise the resource name (e.g. os.path.realpath) before looking up or creating a session",
+    "normalise the resource name (e.g. `os.path.realpath`) before looking up or creating a session",
 )
 LISTS_SESSIONS = _rule(
     "list-sessions",
@@ -177,7 +177,7 @@ def _exit_rule(behavior: SessionInitializationBehavior, created: bool, closes: b
             "Sessions closed under the feet of later steps, or left open for ever."
             if closes is False
             else "Sessions left open after their owner is done: files and transactions held.",
-            f"__exit__ must {'close' if closes else 'not close'} the session for "
+            f"`__exit__` must {'close' if closes else 'not close'} the session for "
             f"{behavior.name} when it {how} it",
         ),
         closes,
@@ -195,6 +195,6 @@ FAILED_SETUP_CLOSES = _rule(
     "failed-setup-closes",
     "A block left by an exception closes a session INITIALIZE_SESSION_THEN_DETACH created.",
     "A Setup that fails before registering its session leaves it open: nobody will close it.",
-    "in __exit__, also close when an exception is leaving the block and this client created it",
+    "in `__exit__`, also close when an exception is leaving the block and this client created it",
     required=False,
 )

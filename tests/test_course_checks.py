@@ -1,0 +1,138 @@
+"""Mutation tests of the course: wrong learner code fails the notebook's check, naming the rule.
+
+Each test edits one cell of a notebook as a learner might get it wrong, runs it in a real kernel
+with the notebook's services, and asserts that the check cell raises ``ConformanceError`` naming
+the broken rule. The notebooks as shipped pass (nbval runs them too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from notebook_kernel import NotebookKernel, notebook_kernel
+
+NOTEBOOK_03 = "03_initialization_behaviors.ipynb"
+MAP_CELL = "SERVER_BEHAVIOR = {"
+CLIENT_CELL = "class MyLoggerClient"
+CHECK_CELL = "check_client(MyLoggerClient"
+
+_SERVER = ("UNSPECIFIED", "INITIALIZE_NEW", "ATTACH_TO_EXISTING")
+_NI_MAP = {
+    "AUTO": "UNSPECIFIED",
+    "INITIALIZE_SERVER_SESSION": "INITIALIZE_NEW",
+    "ATTACH_TO_SERVER_SESSION": "ATTACH_TO_EXISTING",
+    "INITIALIZE_SESSION_THEN_DETACH": "INITIALIZE_NEW",
+    "ATTACH_TO_SESSION_THEN_CLOSE": "ATTACH_TO_EXISTING",
+}
+MAP_MUTATIONS = [
+    (ni, wrong) for ni, right in _NI_MAP.items() for wrong in _SERVER if wrong != right
+]
+
+CLOSE_ON_THEN_CLOSE = "self._behavior == B.ATTACH_TO_SESSION_THEN_CLOSE or ("
+UNLESS_DETACHED = "created and self._behavior != B.INITIALIZE_SESSION_THEN_DETACH"
+EXIT_MUTATIONS = {
+    "THEN_CLOSE no longer closes": (
+        CLOSE_ON_THEN_CLOSE, "(", {"exit-ATTACH_TO_SESSION_THEN_CLOSE-attached"}
+    ),
+    "detaching closes": (
+        UNLESS_DETACHED, "created", {"exit-INITIALIZE_SESSION_THEN_DETACH-created"}
+    ),
+    "closes what it attached to": (
+        UNLESS_DETACHED,
+        "self._behavior != B.INITIALIZE_SESSION_THEN_DETACH",
+        {"exit-AUTO-attached", "exit-ATTACH_TO_SERVER_SESSION-attached"},
+    ),
+    "the wrong behaviour detaches": (
+        "!= B.INITIALIZE_SESSION_THEN_DETACH",
+        "!= B.INITIALIZE_SERVER_SESSION",
+        {"exit-INITIALIZE_SERVER_SESSION-created", "exit-INITIALIZE_SESSION_THEN_DETACH-created"},
+    ),
+    "the wrong behaviour closes": (
+        "== B.ATTACH_TO_SESSION_THEN_CLOSE",
+        "== B.ATTACH_TO_SERVER_SESSION",
+        {"exit-ATTACH_TO_SERVER_SESSION-attached", "exit-ATTACH_TO_SESSION_THEN_CLOSE-attached"},
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def notebook_03() -> Iterator[NotebookKernel]:
+    with notebook_kernel(NOTEBOOK_03) as kernel:
+        kernel.run_until(CHECK_CELL)  # the notebook as shipped passes its check
+        yield kernel
+        assert kernel.run("course.close()").ok
+
+
+def _check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:
+    """Run the cell holding ``marker`` with ``old`` replaced, then the check; then restore."""
+    original = kernel.cell(marker)
+    assert old in original
+    try:
+        edited = kernel.run(original.replace(old, new, 1))
+        assert edited.ok, edited.message
+        result = kernel.run(kernel.cell(CHECK_CELL))
+        return result.error, result.message
+    finally:
+        assert kernel.run(original).ok
+
+
+@pytest.mark.parametrize(
+    ("entry", "wrong"), MAP_MUTATIONS, ids=[f"{e}->{w}" for e, w in MAP_MUTATIONS]
+)
+def test_a_wrong_map_entry_fails_the_check_naming_it(
+    notebook_03: NotebookKernel, entry: str, wrong: str
+) -> None:
+    line = f"B.{entry}: pb.SESSION_INITIALIZATION_BEHAVIOR_{_NI_MAP[entry]},"
+    error, message = _check_after(
+        notebook_03, MAP_CELL, line, f"B.{entry}: pb.SESSION_INITIALIZATION_BEHAVIOR_{wrong},"
+    )
+
+    assert error == "ConformanceError"
+    assert f"- map-{entry}: " in message
+    assert f"observed: {entry} sent {wrong}" in message
+    assert message.count("\n- map-") == 1  # only the wrong entry is named among the map rules
+
+
+def test_forgetting_the_map_fails_on_the_two_teststand_behaviours(
+    notebook_03: NotebookKernel,
+) -> None:
+    """The notebook's "Try it: forget the map" promises exactly this."""
+    error, message = _check_after(
+        notebook_03,
+        CLIENT_CELL,
+        "SERVER_BEHAVIOR[initialization_behavior]",
+        "initialization_behavior.value",
+    )
+
+    assert error == "ConformanceError"
+    assert "- map-INITIALIZE_SESSION_THEN_DETACH: " in message
+    assert "- map-ATTACH_TO_SESSION_THEN_CLOSE: " in message
+    assert "INVALID_ARGUMENT" in message
+    assert message.count("\n- map-") == 2
+
+
+@pytest.mark.parametrize("mutation", sorted(EXIT_MUTATIONS))
+def test_a_wrong_exit_rule_fails_the_check_naming_it(
+    notebook_03: NotebookKernel, mutation: str
+) -> None:
+    old, new, rules = EXIT_MUTATIONS[mutation]
+    error, message = _check_after(notebook_03, CLIENT_CELL, old, new)
+
+    assert error == "ConformanceError"
+    named = {line[2:].split(":")[0] for line in message.splitlines() if line.startswith("- ")}
+    assert named == rules
+    assert "MyLoggerClient.__exit__`, line " in message  # where the learner's exit rule is
+
+
+def test_fixing_the_orphan_turns_the_advice_into_a_pass(notebook_03: NotebookKernel) -> None:
+    """The notebook's "Try it: fix the orphan" promises this."""
+    outcome = "[c.outcome.value for c in report if c.rule.id == 'failed-setup-closes']"
+    assert notebook_03.run(notebook_03.cell(CHECK_CELL)).ok
+    assert notebook_03.run(f"assert {outcome} == ['advice']").ok
+    fixed = "created and (self._behavior != B.INITIALIZE_SESSION_THEN_DETACH or exc_type)"
+    error, message = _check_after(notebook_03, CLIENT_CELL, UNLESS_DETACHED, fixed)
+
+    assert (error, message) == ("", "")
+    # the report of the fixed client, before the original cell was restored
+    assert notebook_03.run(f"assert {outcome} == ['passed'], {outcome}").ok
