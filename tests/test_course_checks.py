@@ -136,3 +136,87 @@ def test_fixing_the_orphan_turns_the_advice_into_a_pass(notebook_03: NotebookKer
     assert (error, message) == ("", "")
     # the report of the fixed client, before the original cell was restored
     assert notebook_03.run(f"assert {outcome} == ['passed'], {outcome}").ok
+
+
+# -- notebook 02: the learner's server -------------------------------------------------------
+
+NOTEBOOK_02 = "02_implement_and_launch_the_server.ipynb"
+SERVICER_CELL = "class MyLoggerServicer"
+SERVE_CELL = "server = grpc.server("
+SERVER_CHECK_CELL = 'check_service(f"127.0.0.1:{port}"'
+RESTART = "server.stop(None)\ndiscovery.unregister_service(registration_id)"
+SPELLING = ', other_spelling="{tmp}/sub/../{n}.ndjson"'
+
+SERVER_MUTATIONS = {
+    "new-refuses-open": (
+        "if behavior == pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW:", "if 0:"
+    ),
+    "attach-none-not-found": (
+        "if behavior == pb.SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING:", "if 0:"
+    ),
+    "new-creates": ("new_session_initialized=True", "new_session_initialized=False"),
+    "close-twice-not-found": (
+        "self.sessions.pop(request.session_id, None)", "self.sessions.get(request.session_id)"
+    ),
+    "bad-behavior-refused": (
+        "if behavior not in pb.SessionInitializationBehavior.values():", "if 0:"
+    ),
+    "unknown-session-id": ("if session is None:", "if 0:"),  # the first: LogMeasurementData's
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def notebook_02() -> Iterator[NotebookKernel]:
+    with notebook_kernel(NOTEBOOK_02) as kernel:
+        kernel.run_until(SERVER_CHECK_CELL)  # the notebook as shipped passes its check
+        yield kernel
+        assert kernel.run(RESTART).ok
+        assert kernel.run("course.close()").ok
+
+
+def _serve_and_check(kernel: NotebookKernel, servicer: str, check: str) -> tuple[str, str]:
+    """Serve ``servicer`` (the class cell's source) instead of the running one, then check."""
+    try:
+        for source in (servicer, RESTART, kernel.cell(SERVE_CELL)):
+            result = kernel.run(source)
+            assert result.ok, result.message
+        checked = kernel.run(check)
+        return checked.error, checked.message
+    finally:
+        for source in (kernel.cell(SERVICER_CELL), RESTART, kernel.cell(SERVE_CELL)):
+            assert kernel.run(source).ok
+
+
+@pytest.mark.parametrize("rule", sorted(SERVER_MUTATIONS))
+def test_a_broken_servicer_fails_the_check_naming_the_rule(
+    notebook_02: NotebookKernel, rule: str
+) -> None:
+    old, new = SERVER_MUTATIONS[rule]
+    servicer = notebook_02.cell(SERVICER_CELL)
+    assert old in servicer
+    error, message = _serve_and_check(
+        notebook_02, servicer.replace(old, new, 1), notebook_02.cell(SERVER_CHECK_CELL)
+    )
+
+    assert error == "ConformanceError"
+    assert f"- {rule}: " in message
+
+
+def test_the_spelling_flaw_is_named_and_the_try_it_fix_passes(notebook_02: NotebookKernel) -> None:
+    """The notebook says the learner's server fails two spellings, and how to fix it."""
+    check = notebook_02.cell(SERVER_CHECK_CELL).replace(
+        'resource="{tmp}/{n}.ndjson"', 'resource="{tmp}/{n}.ndjson"' + SPELLING
+    )
+    assert SPELLING in check
+    servicer = notebook_02.cell(SERVICER_CELL)
+    fixed = "import os\n" + servicer.replace(
+        "s.path == request.resource_name", "s.path == os.path.realpath(request.resource_name)"
+    ).replace("Session(request.resource_name)", "Session(os.path.realpath(request.resource_name))")
+    assert fixed.count("os.path.realpath") == 2
+
+    flawed_error, flawed_message = _serve_and_check(notebook_02, servicer, check)
+    fixed_error, fixed_message = _serve_and_check(notebook_02, fixed, check)
+
+    assert flawed_error == "ConformanceError"
+    assert "- spellings-one-session: " in flawed_message
+    assert (fixed_error, fixed_message) == ("", "")
