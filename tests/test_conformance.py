@@ -247,3 +247,15 @@ def _console(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(script), *arguments], capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def test_the_docs_page_names_every_rule_and_what_it_protects_against() -> None:
+    from session_core.conformance.rules import EXIT_RULES, FAILED_SETUP_CLOSES, SERVER_RULES
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "conformance.md").read_text("utf-8")
+
+    for rule in SERVER_RULES:
+        assert f"| `{rule.id}` |" in page and rule.protects in page, rule.id
+    for rule, _ in EXIT_RULES.values():
+        assert f"`{rule.id}`" in page, rule.id
+    assert f"`{FAILED_SETUP_CLOSES.id}` (advice)" in page

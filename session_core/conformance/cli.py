@@ -37,7 +37,7 @@ def _load(spec: str) -> Any:
     default=DEFAULT_RESOURCE,
     show_default=True,
     help="Resource names: {n} becomes a fresh name per check, {tmp} a temporary folder "
-    "(e.g. '{tmp}/{n}.ndjson', 'postgresql://me@localhost/{n}').",
+    "(e.g. '{tmp}/{n}.ndjson').",
 )
 @click.option(
     "--other-spelling",
