@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 @dataclass
 class CellRun:
-    """What running one cell gave: an error name and value, or none."""
+    """What running one cell gave: an error name and value, or none; what it printed."""
 
     error: str = ""
     message: str = ""
+    output: str = field(default="", compare=False)
+    """Printed text and displayed Markdown, in order."""
 
     @property
     def ok(self) -> bool:
@@ -46,13 +48,20 @@ class NotebookKernel:
 
     def run(self, source: str) -> CellRun:
         """Run ``source`` as a cell; return its error, if any."""
+        printed: list[str] = []
+
+        def collect(message: dict[str, Any]) -> None:
+            content = message["content"]
+            printed.append(content.get("text") or content.get("data", {}).get("text/markdown", ""))
+
         reply = self._client.execute_interactive(
-            source, timeout=180, store_history=False, output_hook=lambda _: None
+            source, timeout=180, store_history=False, output_hook=collect
         )
         content = reply["content"]
+        output = "".join(printed)
         if content["status"] == "ok":
-            return CellRun()
-        return CellRun(content.get("ename", "error"), content.get("evalue", ""))
+            return CellRun(output=output)
+        return CellRun(content.get("ename", "error"), content.get("evalue", ""), output)
 
     def run_until(self, containing: str) -> None:
         """Run every code cell up to and including the one containing ``containing``."""

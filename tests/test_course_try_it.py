@@ -1,0 +1,214 @@
+"""Every "Try it" of the course does what its text promises.
+
+Each test applies one suggestion to the notebook's own cells in a real kernel (as a learner
+would: edit, re-run) and asserts the outcome the text describes. A Try it that one of the
+notebook's own cells already runs is compared by nbval; the check-cell ones of notebooks 2 and 3
+are in tests/test_course_checks.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from notebook_kernel import NotebookKernel, notebook_kernel
+
+
+def _ok(kernel: NotebookKernel, source: str) -> str:
+    """Run ``source``; fail with its error; return what it printed."""
+    result = kernel.run(source)
+    assert result.ok, f"{result.error}: {result.message}\n{result.output}"
+    return result.output
+
+
+# -- notebook 02 -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notebook_02() -> Iterator[NotebookKernel]:
+    with notebook_kernel("02_implement_and_launch_the_server.ipynb") as kernel:
+        kernel.run_until('check_service(f"127.0.0.1:{port}"')
+        yield kernel
+        _ok(kernel, "server.stop(None)\ndiscovery.unregister_service(registration_id)")
+        _ok(kernel, "course.close()")
+
+
+def test_02_removing_the_lock_loses_the_race(notebook_02: NotebookKernel) -> None:
+    servicer = notebook_02.cell("class MyLoggerServicer")
+    in_initialize = servicer.index("def InitializeFile")
+    lock = servicer.index("with self.lock:", in_initialize)
+    unlocked = servicer[:lock] + "if True:" + servicer[lock + len("with self.lock:") :]
+    slow = "import time\n" + unlocked.replace(
+        "            if existing is not None:",
+        "            time.sleep(0.1)\n            if existing is not None:",
+        1,
+    )
+    restart = "server.stop(None)\ndiscovery.unregister_service(registration_id)"
+    try:
+        for source in (slow, restart, notebook_02.cell("server = grpc.server(")):
+            _ok(notebook_02, source)
+        checked = notebook_02.run(notebook_02.cell('check_service(f"127.0.0.1:{port}"'))
+    finally:
+        for source in (servicer, restart, notebook_02.cell("server = grpc.server(")):
+            _ok(notebook_02, source)
+
+    assert checked.error == "ConformanceError"
+    assert "- concurrent-new-one-winner: " in checked.message
+    assert "created a session" in checked.message
+
+
+def test_02_both_servers_answer_not_found_for_an_unknown_session(
+    notebook_02: NotebookKernel,
+) -> None:
+    printed = _ok(
+        notebook_02,
+        """mine = pb_grpc.JsonLoggerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+try:
+    mine.LogMeasurementData(pb.LogMeasurementDataRequest(session_id="nope"))
+except grpc.RpcError as error:
+    print(error.code().name)""",
+    )
+
+    assert printed.strip() == "NOT_FOUND"  # the learner's; the shipped one's is a stored output
+
+
+# -- notebook 03 -----------------------------------------------------------------------------
+
+
+def test_03_a_late_step_attaches_to_your_clients_orphan_only() -> None:
+    with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
+        kernel.run_until("def run_story")
+        _ok(kernel, 'STORY.append(("late step", B.ATTACH_TO_SERVER_SESSION, False))')
+        _ok(
+            kernel,
+            """mine, _ = run_story(MyLoggerClient)
+shipped, _ = run_story(JsonLoggerClient)
+orphan = mine[-2][2]  # the session the failing Setup left open
+assert mine[-1] == ("late step", "ATTACH_TO_SERVER_SESSION", orphan, False, False), mine[-1]
+assert shipped[-1][2] == "NOT_FOUND", shipped[-1]
+assert len(open_sessions()) == 0""",
+        )
+        _ok(kernel, "course.close()")
+
+
+# -- notebook 05 -----------------------------------------------------------------------------
+
+STEPS_CELL = "%%writefile {steps_file}"
+RUN_MINE = 'run(\n    my_sequence(steps_file, "create_logger_sessions", "destroy_logger_sessions"),'
+REGISTER = "        session_management.register_sessions(reservation.session_info)\n"
+
+
+@pytest.fixture(scope="module")
+def notebook_05() -> Iterator[NotebookKernel]:
+    with notebook_kernel("05_teststand_session_sharing.ipynb") as kernel:
+        kernel.run_until("def my_sequence")
+        yield kernel
+        _ok(kernel, "course.close()")
+
+
+def _run_mine(kernel: NotebookKernel, steps: str) -> str:
+    """Write ``steps`` as the code modules, run the sequence with them, restore the cell."""
+    try:
+        _ok(kernel, steps)
+        return _ok(kernel, kernel.cell(RUN_MINE))
+    finally:
+        _ok(kernel, kernel.cell(STEPS_CELL))
+
+
+def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
+    notebook_05: NotebookKernel,
+) -> None:
+    steps = notebook_05.cell(STEPS_CELL)
+    assert REGISTER in steps
+
+    skipped = _run_mine(notebook_05, steps.replace(REGISTER, ""))
+    after = _ok(notebook_05, notebook_05.cell(RUN_MINE))
+
+    assert "| main | NI-DCPower measurement with logger | Passed |" in skipped
+    assert "| main | NI-DMM measurement with logger | Passed |" in skipped
+    assert (
+        "| cleanup | Destroy JSON logger sessions | Failed | ValueError: No reserved sessions "
+        "matched instrument type ID 'JsonLoggerService'" in skipped
+    )
+    assert "records: 2, through sessions ['A', 'A']" in skipped
+    assert "left open on the logger: 1, still registered: 0" in skipped
+    # the failed experiment left nothing that breaks the next run
+    assert "Failed" not in after
+    assert "left open on the logger: 0, still registered: 0" in after
+
+
+def test_05_closing_before_unregistering_looks_the_same(notebook_05: NotebookKernel) -> None:
+    steps = notebook_05.cell(STEPS_CELL)
+    unregister = "        session_management.unregister_sessions(reservation.session_info)\n"
+    close = (
+        "        behavior = SessionInitializationBehavior.ATTACH_TO_SESSION_THEN_CLOSE\n"
+        "        with reservation.initialize_session(JsonLoggerSessionConstructor(behavior), "
+        "LOGGER):\n            pass"
+    )
+    assert steps.endswith(unregister + close)
+
+    swapped = _run_mine(notebook_05, steps.replace(unregister + close, close + "\n" + unregister))
+
+    assert "Failed" not in swapped
+    assert "left open on the logger: 0, still registered: 0" in swapped
+
+
+def test_05_an_early_return_lets_your_cleanup_run_twice(notebook_05: NotebookKernel) -> None:
+    steps = notebook_05.cell(STEPS_CELL)
+    reserve = (
+        "    with session_management.reserve_all_registered_sessions(instrument_type_id=LOGGER) "
+    )
+    reserve += "as reservation:\n"
+    assert reserve in steps
+    early = steps.replace(
+        reserve, reserve + "        if not reservation.session_info:\n            return\n"
+    )
+    twice = notebook_05.cell("my_modules.destroy_logger_sessions()")
+    try:
+        _ok(notebook_05, early)
+        printed = _ok(notebook_05, twice)
+    finally:
+        _ok(notebook_05, steps)
+    as_shipped = _ok(notebook_05, twice)
+
+    assert printed.splitlines() == ["yours: nothing to do", "shipped: []"]
+    assert as_shipped.startswith("yours: No reserved sessions matched")
+
+
+# -- notebook 06 -----------------------------------------------------------------------------
+
+RESOURCE_CELL = "class ResultsConnection"
+RUN_CELL = 'print("run 1:", run(MyResultsSessionConstructor'
+ROLLBACK_IN_CLEANUP = "        else:\n            info.session.rollback()\n"
+ROLLBACK_ON_CLOSE = "        self.connection.rollback()\n        self.connection.close()"
+COMMIT_ON_CLOSE = "        self.connection.commit()\n        self.connection.close()"
+
+
+def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
+    with notebook_kernel("06_adapt_to_your_resource.ipynb") as kernel:
+        kernel.run_until(RUN_CELL)
+        sequence = kernel.cell(RUN_CELL)  # defines run() and runs the two runs
+        assert ROLLBACK_IN_CLEANUP in sequence
+        runs = "my_database.unlink()\n" + sequence.replace(ROLLBACK_IN_CLEANUP, "")
+        runs += "\nprint(committed_rows(my_database))"
+        rolled_back_on_close = _ok(kernel, runs)
+
+        resource = kernel.cell(RESOURCE_CELL)
+        assert ROLLBACK_ON_CLOSE in resource
+        start = kernel.cells.index(resource)
+        end = kernel.cells.index(sequence)
+        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
+        _ok(kernel, resource.replace(ROLLBACK_ON_CLOSE, COMMIT_ON_CLOSE))
+        for source in kernel.cells[start + 1 : end]:  # from 2. The resource, as the text says
+            _ok(kernel, source)
+        committed_on_close = _ok(kernel, runs)
+        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
+        _ok(kernel, "sys.path.remove(str(course.work_dir))\ncourse.close()")
+
+    assert "run 2: rolled back" in rolled_back_on_close
+    assert rolled_back_on_close.rstrip().endswith(
+        "[('step 1', 'voltage', 1.25), ('step 2', 'voltage', 2.5)]"
+    )  # closing rolled run 2 back anyway
+    assert committed_on_close.rstrip().endswith(
+        "[('step 1', 'voltage', 1.25), ('step 2', 'voltage', 2.5), ('step 1', 'voltage', 1.25)]"
+    )  # run 2's step 1 is kept although the run failed
