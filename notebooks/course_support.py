@@ -1,5 +1,6 @@
 """What the notebooks need but a learner does not write: a private folder, the NI platform, the
-shipped services in their own processes, tables, and the session pictures.
+shipped services in their own processes, fresh imports of edited stubs, tables, and the session
+pictures.
 
 Kept beside the notebooks (not in the installed package). Everything a notebook starts is stopped
 by :meth:`Course.close`, its last cell. Logs go to a file in the work folder, never to a cell's
@@ -13,11 +14,23 @@ import html
 import logging
 import os
 import shutil
+import sys
 import tempfile
+import types
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from google.protobuf import (
+    any_pb2,
+    descriptor_pool,
+    duration_pb2,
+    empty_pb2,
+    struct_pb2,
+    timestamp_pb2,
+    wrappers_pb2,
+)
 from IPython.display import SVG, Markdown
 
 from session_core.process import ServiceProcess
@@ -84,6 +97,33 @@ class Course:
         """Stop everything this notebook started and remove its work folder."""
         self._stack.close()
         return "stopped everything this notebook started"
+
+
+_WELL_KNOWN_TYPES = (any_pb2, duration_pb2, empty_pb2, struct_pb2, timestamp_pb2, wrappers_pb2)
+
+
+def import_stubs(folder: Path, name: str) -> tuple[types.ModuleType, types.ModuleType]:
+    """Import ``<name>_pb2`` and ``<name>_pb2_grpc`` from ``folder`` as they are now.
+
+    A plain ``import`` keeps the first version until the kernel restarts, and
+    ``importlib.reload`` fails ("duplicate file name"): protobuf's default descriptor pool takes a
+    ``.proto`` file once. Each call loads the stubs into a descriptor pool of their own (with
+    protobuf's well-known types), so an edited and regenerated ``.proto`` takes effect at once.
+    The files are compiled from source, so no cached bytecode of an earlier version is used.
+    """
+    pool = descriptor_pool.DescriptorPool()
+    for well_known in _WELL_KNOWN_TYPES:
+        pool.AddSerializedFile(well_known.DESCRIPTOR.serialized_pb)
+    loaded = []
+    with mock.patch.object(descriptor_pool, "Default", return_value=pool):
+        for module_name in (f"{name}_pb2", f"{name}_pb2_grpc"):
+            path = Path(folder) / f"{module_name}.py"
+            module = types.ModuleType(module_name)
+            module.__file__ = str(path)
+            sys.modules[module_name] = module  # the _grpc module imports the _pb2 one by name
+            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
+            loaded.append(module)
+    return loaded[0], loaded[1]
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Markdown:

@@ -21,6 +21,99 @@ def _ok(kernel: NotebookKernel, source: str) -> str:
     return result.output
 
 
+# -- notebook 01 -----------------------------------------------------------------------------
+
+PROTO_CELL = 'proto = """\\'
+IMPORT_CELL = 'import_stubs(work, "my_logger")'
+BEHAVIOR_FIELD = "  SessionInitializationBehavior session_initialization_behavior = 2;\n}"
+
+
+@pytest.fixture(scope="module")
+def notebook_01() -> Iterator[NotebookKernel]:
+    with notebook_kernel("01_define_the_contract.ipynb") as kernel:
+        kernel.run_until("theirs = json_logger_pb2.DESCRIPTOR")
+        yield kernel
+        _ok(kernel, kernel.cell("shutil.rmtree(work)"))
+
+
+def _regenerate(kernel: NotebookKernel, *edits: tuple[str, str]) -> None:
+    """Edit the .proto cell and re-run it and the cells down to the import, as a learner would."""
+    proto = kernel.cell(PROTO_CELL)
+    start, end = kernel.cells.index(proto), kernel.cells.index(kernel.cell(IMPORT_CELL))
+    for old, new in edits:
+        assert old in proto, old
+        proto = proto.replace(old, new)
+    for source in [proto, *kernel.cells[start + 1 : end + 1]]:
+        _ok(kernel, source)
+
+
+def test_01_an_added_field_works_at_once_and_the_shipped_parser_keeps_it(
+    notebook_01: NotebookKernel,
+) -> None:
+    try:
+        _regenerate(
+            notebook_01, (BEHAVIOR_FIELD, BEHAVIOR_FIELD[:-1] + "  string encoding = 3;\n}")
+        )
+        printed = _ok(
+            notebook_01,
+            """request = my_logger_pb2.InitializeFileRequest(
+    resource_name="C:/logs/run.ndjson", encoding="utf-8"
+)
+shipped = json_logger_pb2.InitializeFileRequest.FromString(request.SerializeToString())
+print(shipped)
+print("kept:", shipped.SerializeToString() == request.SerializeToString())""",
+        )
+    finally:
+        _regenerate(notebook_01)
+
+    assert printed == 'resource_name: "C:/logs/run.ndjson"\n\nkept: True\n'
+
+
+def test_01_a_renumbered_field_is_lost_to_the_shipped_contract(
+    notebook_01: NotebookKernel,
+) -> None:
+    try:
+        _regenerate(notebook_01, ("string resource_name = 1;", "string resource_name = 7;"))
+        _ok(notebook_01, notebook_01.cell("request = my_logger_pb2.InitializeFileRequest("))
+        printed = _ok(
+            notebook_01, notebook_01.cell("shipped = json_logger_pb2.InitializeFileRequest")
+        )
+    finally:
+        _regenerate(notebook_01)
+
+    assert "resource_name" not in printed
+    assert "same behaviour: True" in printed
+
+
+def test_01_your_stubs_call_the_shipped_service_once_package_and_service_match(
+    notebook_01: NotebookKernel, logger_address: str
+) -> None:
+    call = f"""import grpc
+with grpc.insecure_channel("{logger_address}") as channel:
+    stub = getattr(my_logger_pb2_grpc, "JsonLoggerStub", None) or my_logger_pb2_grpc.MyLoggerStub
+    try:
+        opened = stub(channel).InitializeFile(
+            my_logger_pb2.InitializeFileRequest(resource_name=str(work / "shipped.ndjson"))
+        )
+        stub(channel).CloseFile(my_logger_pb2.CloseFileRequest(session_id=opened.session_id))
+        print("new session:", opened.new_session_initialized)
+    except grpc.RpcError as error:
+        print(error.code().name)"""
+    as_written = _ok(notebook_01, call)
+    try:
+        _regenerate(
+            notebook_01,
+            ("package my_logger;", "package json_logger;"),
+            ("service MyLogger {", "service JsonLogger {"),
+        )
+        renamed = _ok(notebook_01, call)
+    finally:
+        _regenerate(notebook_01)
+
+    assert as_written.strip() == "UNIMPLEMENTED"
+    assert renamed.strip() == "new session: True"
+
+
 # -- notebook 02 -----------------------------------------------------------------------------
 
 
@@ -203,7 +296,7 @@ def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
             _ok(kernel, source)
         committed_on_close = _ok(kernel, runs)
         _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
-        _ok(kernel, "sys.path.remove(str(course.work_dir))\ncourse.close()")
+        _ok(kernel, "course.close()")
 
     assert "run 2: rolled back" in rolled_back_on_close
     assert rolled_back_on_close.rstrip().endswith(
