@@ -31,6 +31,7 @@ from google.protobuf import (
     timestamp_pb2,
     wrappers_pb2,
 )
+from IPython.core.getipython import get_ipython
 from IPython.display import SVG, Markdown
 
 from session_core.process import ServiceProcess
@@ -41,11 +42,18 @@ from session_sharing_demo.services import (
     start_processes,
 )
 
+STOPPED = (
+    "This notebook's services were stopped by its last cell (Stop everything): "
+    "re-run the notebook from its first cell."
+)
+
 
 class Course:
     """The services one notebook uses, in a private folder; :meth:`close` stops them all."""
 
     def __init__(self) -> None:
+        _explain_errors_after_stop(False)
+        self._closed = False
         self.work_dir = Path(tempfile.mkdtemp(prefix="course-"))
         self._stack = contextlib.ExitStack()
         self._stack.callback(shutil.rmtree, self.work_dir, ignore_errors=True)
@@ -76,11 +84,13 @@ class Course:
 
     def start_platform(self) -> str:
         """NI's Discovery, Pin Map and Session Management (local stand-ins off Windows)."""
+        self._require_running()
         description, _ = start_ni_platform(self._stack)
         return description
 
     def start_services(self, *, plugins: bool = True, results: bool = True) -> str:
         """Start the shipped JSON Logger Service (and the rest) in their own processes."""
+        self._require_running()
         self.logger, self.results, self.plugins = start_processes(
             self._stack, plugins=PLUGINS if plugins else (), results_service=results
         )
@@ -90,13 +100,43 @@ class Course:
 
     def register_pin_map(self) -> str:
         """Register the project's pin map, naming :attr:`log_path` and :attr:`database_path`."""
+        self._require_running()
         self.pin_map_id = register_pin_map(self._stack, self.log_path, self.database_path)
         return self.pin_map_id
 
     def close(self) -> str:
-        """Stop everything this notebook started and remove its work folder."""
+        """Stop everything this notebook started and remove its work folder.
+
+        A cell that fails afterwards (a call to a stopped service, say) says to re-run the
+        notebook from its first cell.
+        """
         self._stack.close()
+        self._closed = True
+        _explain_errors_after_stop(True)
         return "stopped everything this notebook started"
+
+    def _require_running(self) -> None:
+        if self._closed:
+            raise RuntimeError(STOPPED)
+
+
+def _explain_errors_after_stop(explain: bool) -> None:
+    """In IPython, add :data:`STOPPED` below the traceback of every failing cell (or stop)."""
+    shell = get_ipython()
+    if shell is None:
+        return
+    if not explain:
+        shell.set_custom_exc((), None)  # type: ignore[no-untyped-call]
+        return
+
+    def explain_after(
+        shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: Any = None
+    ) -> None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        if STOPPED not in str(value):
+            print(STOPPED, file=sys.stderr)
+
+    shell.set_custom_exc((Exception,), explain_after)  # type: ignore[no-untyped-call]
 
 
 _WELL_KNOWN_TYPES = (any_pb2, duration_pb2, empty_pb2, struct_pb2, timestamp_pb2, wrappers_pb2)

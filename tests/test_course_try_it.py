@@ -305,3 +305,29 @@ def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
     assert committed_on_close.rstrip().endswith(
         "[('step 1', 'voltage', 1.25), ('step 2', 'voltage', 2.5), ('step 1', 'voltage', 1.25)]"
     )  # run 2's step 1 is kept although the run failed
+
+
+# -- after "Stop everything" -----------------------------------------------------------------
+
+
+def test_a_cell_run_after_stop_everything_says_to_rerun_the_first_cell() -> None:
+    stopped = "re-run the notebook from its first cell"
+    call = (
+        "stub = pb_grpc.JsonLoggerStub(grpc.insecure_channel(course.logger.address))\n"
+        "stub.ListSessions(pb.ListSessionsRequest(), timeout=2)"
+    )
+    with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
+        _ok(kernel, kernel.cell("course = Course()"))
+        running = kernel.run(call)
+        _ok(kernel, kernel.cell("course.close()"))
+        dead_service = kernel.run(call)
+        restarting = kernel.run("course.start_services(plugins=False, results=False)")
+        _ok(kernel, kernel.cell("course = Course()"))  # the first cell again
+        again = kernel.run(call)
+        _ok(kernel, "course.close()")
+
+    assert running.ok
+    assert dead_service.error == "_InactiveRpcError"
+    assert stopped in dead_service.output
+    assert restarting.error == "RuntimeError" and stopped in restarting.message
+    assert again.ok
