@@ -331,3 +331,27 @@ def test_a_cell_run_after_stop_everything_says_to_rerun_the_first_cell() -> None
     assert stopped in dead_service.output
     assert restarting.error == "RuntimeError" and stopped in restarting.message
     assert again.ok
+
+
+def test_03_a_failed_experiment_leaves_nothing_that_breaks_the_next_run() -> None:
+    broken = """class Broken(MyLoggerClient):
+    def log_data(self, *args):
+        if not self.new_session_initialized:  # a plug-in step, after Setup detached
+            raise KeyError("a typo in an experiment")
+        super().log_data(*args)
+
+
+run_story(Broken)"""
+    with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
+        kernel.run_until("def run_story")
+        failed = kernel.run(broken)
+        after = _ok(
+            kernel,
+            """print(len(open_sessions()))
+rows, _ = run_story(MyLoggerClient)
+print(rows[2][:2], rows[2][3])""",
+        )
+        _ok(kernel, "course.close()")
+
+    assert failed.error == "KeyError"
+    assert after.splitlines() == ["0", "('TestStand Setup', 'INITIALIZE_SESSION_THEN_DETACH') True"]
