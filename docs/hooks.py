@@ -17,10 +17,16 @@
    dotted or slashed name longer than a phone's line would stick out. Inline code may break
    after the dots, slashes and opening parentheses between names instead (``<wbr>``, which
    copies as nothing).
+5. Notebook pictures: mkdocs-jupyter shows an SVG output as an ``<img>`` of a data URL with the
+   alt text "No description has been provided for this image". The session pictures carry their
+   title as ``aria-label``; it becomes the image's alt text, for screen readers and for a page
+   read without images.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 from pathlib import Path
@@ -43,6 +49,11 @@ _PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
 _INLINE_CODE = re.compile(r"<code>([^<]*)</code>")  # plain text only (no highlighting, no link)
 # after the dot or slash of a.b and a/b and the parenthesis of f(x), not in .pyi or f(...)
 _NAME_SEPARATOR = re.compile(r"(?<=\w[./(])(?=[A-Za-z_])")
+_NO_ALT = "No description has been provided for this image"
+_SVG_IMAGE = re.compile(
+    r'<img alt="' + _NO_ALT + r'" src="data:image/svg\+xml;base64,(?P<data>[A-Za-z0-9+/=]+)"'
+)
+_ARIA_LABEL = re.compile(r'<svg\b[^>]*\baria-label="([^"]*)"')
 _NOTEBOOKS = "notebooks"  # beside mkdocs.yml; also their folder in the site, as the nav names them
 
 
@@ -75,7 +86,21 @@ def on_page_content(html_content: str, *, page: Page, **_: Any) -> str:
     """
     if page.file.src_uri.endswith(".ipynb"):
         _rebuild_notebook_toc(page, html_content)
+        html_content = _SVG_IMAGE.sub(_described, html_content)
     return _code_break_points(_SPHINX_ROLE.sub("", html_content))
+
+
+def _described(image: re.Match[str]) -> str:
+    """The ``<img>`` of an SVG output, with the SVG's ``aria-label`` as its alt text."""
+    try:
+        svg = base64.b64decode(image["data"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return image[0]
+    label = _ARIA_LABEL.search(svg)
+    if label is None:
+        return image[0]
+    # the label is already escaped for an attribute: it came from one
+    return image[0].replace(f'alt="{_NO_ALT}"', f'alt="{label[1]}"', 1)
 
 
 def _code_break_points(html_content: str) -> str:

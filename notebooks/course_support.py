@@ -199,11 +199,20 @@ def session_picture(
     A session's bar runs from the row that created it to the row that closed it.
     """
     row_height, lane_width, top = 30, 64, 56
-    label_width = 16 + 7 * max((len(actor) for actor, *_ in events), default=10)
+    label_width = 16 + _text_width(max((actor for actor, *_ in events), key=len, default=""))
     first_lane = label_width + 40  # failed calls are drawn left of the lanes
-    width = first_lane + lane_width * max(len(lanes), 1) + 140
     height = top + row_height * (len(events) + 1)
     x_of = {lane: first_lane + lane_width * i + lane_width // 2 for i, lane in enumerate(lanes)}
+    lanes_end = first_lane + lane_width * max(len(lanes), 1)
+    labels = [
+        (x_of[lane] + 12 if lane in x_of else lanes_end + 16, _label(action, note))
+        for _, lane, action, note in events
+    ]
+    # wide enough for every label, so that none is cut by the viewBox
+    width = 8 + max(
+        [lanes_end + 16, 8 + _text_width(title, 9.5)]
+        + [x + _text_width(label) for x, label in labels]
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px;min-width:{width * 17 // 20}px" '
@@ -231,17 +240,25 @@ def session_picture(
             f'<text x="{x_of[lane]}" y="{end + 24}" text-anchor="middle" '
             f'fill="{_COLORS["closed"]}">still open</text>'
         )
-    for row, (actor, lane, action, note) in enumerate(events):
+    for row, (actor, lane, action, _) in enumerate(events):
         y = top + row_height * row + row_height // 2
         parts.append(f'<text x="8" y="{y + 4}">{html.escape(actor)}</text>')
         color = _COLORS[action]
         x = x_of.get(lane, label_width + 16)
         parts.append(f'<circle cx="{x}" cy="{y}" r="7" fill="{color}"/>')
-        label = f"{action}{' — ' + note if note else ''}"
-        label_x = x + 12 if lane in x_of else max(x_of.values(), default=x) + 16
+        label_x, label = labels[row]
         parts.append(f'<text x="{label_x}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
     parts.append("</svg>")
     return SVG("".join(parts))  # type: ignore[no-untyped-call]
+
+
+def _label(action: str, note: str) -> str:
+    return f"{action}{' — ' + note if note else ''}"
+
+
+def _text_width(text: str, per_character: float = 8.5) -> int:
+    """A generous width of ``text`` at font-size 14 (a wide sans-serif letter is ~8.5 units)."""
+    return int(len(text) * per_character) + 1
 
 
 def _bar(x: int, y1: int, y2: int) -> str:

@@ -10,7 +10,8 @@ Every page is also laid out at 1280 px (a laptop) and 400 px (a phone), offline,
 in the browser by a script the test server adds to it (``?layout-check``): nothing wider than
 the window unless it scrolls in its own box, code never broken inside words, no diagram left as
 source text, the notebooks' In/Out prompts small on a phone; SVG diagrams load nothing else and
-their text is 12 px or more on the phone. Screenshots of the home page and of the behaviours
+their text is 12 px or more on the phone; at 1280 px a notebook's tables show every column, and no
+label of an SVG drawing (a session picture) is cut by its own viewBox. Screenshots of the home page and of the behaviours
 notebook at both widths go to ``$DOCS_SCREENSHOT_DIR`` (default: a temporary folder).
 
 The repository holds no symlink (a Windows checkout would turn it into a text file): the
@@ -274,6 +275,7 @@ LAYOUT_SCRIPT = r"""<script>
 addEventListener("load", () => setTimeout(() => {
   "use strict";
   const viewport = document.documentElement.clientWidth;
+  const WIDE = 1000;  // a laptop's window, or wider
   const article = document.querySelector("article") || document.body;
   const problems = [];
   const rawDiagram =
@@ -392,6 +394,53 @@ addEventListener("load", () => setTimeout(() => {
     if (rawDiagram.test(node.data.trimStart())) {
       problems.push("diagram source shown as text: " + describe(parent));
     }
+  }
+  // A notebook's table on a laptop: every column visible, none behind a sideways scroll.
+  if (viewport >= WIDE) {
+    for (const element of article.querySelectorAll(".jupyter-wrapper table")) {
+      if (!shown(element)) continue;
+      for (let up = element.parentElement; up && up !== article; up = up.parentElement) {
+        if (scrollsSideways(up) && up.scrollWidth > up.clientWidth + 1) {
+          problems.push(describe(element) + " hides columns: " + up.scrollWidth + " px wide in " +
+            up.clientWidth + " px that scroll sideways");
+          break;
+        }
+      }
+    }
+  }
+  // An SVG drawing of the article (a notebook's session picture, shown as an <img> of a data URL,
+  // or inline): no text cut off by its own viewBox. An image's SVG is measured in a copy.
+  const labelsCut = (svg, where) => {
+    const view = svg.viewBox.baseVal;
+    if (!view || !view.width) return;
+    for (const label of svg.querySelectorAll("text")) {
+      const box = label.getBBox();
+      if (box.x < view.x - 0.5 || box.y < view.y - 0.5 ||
+          box.x + box.width > view.x + view.width + 0.5 ||
+          box.y + box.height > view.y + view.height + 0.5) {
+        problems.push(where + ": the label " + JSON.stringify(label.textContent) +
+          " is cut by its viewBox (" + view.width + " x " + view.height + "): it spans x " +
+          Math.round(box.x) + " to " + Math.round(box.x + box.width));
+      }
+    }
+  };
+  for (const svg of article.querySelectorAll("svg[viewBox]")) {
+    if (shown(svg)) labelsCut(svg, describe(svg));
+  }
+  for (const image of article.querySelectorAll('img[src^="data:image/svg+xml"]')) {
+    const source = image.getAttribute("src");
+    const comma = source.indexOf(",");
+    const data = source.slice(comma + 1);
+    const markup = source.slice(0, comma).endsWith(";base64")
+      ? new TextDecoder().decode(Uint8Array.from(atob(data), (c) => c.charCodeAt(0)))
+      : decodeURIComponent(data);
+    const copy = document.createElement("div");
+    copy.style.cssText = "position: absolute; left: -10000px; top: 0; width: 4000px";
+    copy.innerHTML = markup;
+    document.body.append(copy);
+    const svg = copy.querySelector("svg");
+    if (svg) labelsCut(svg, "<img> " + JSON.stringify(image.alt));
+    copy.remove();
   }
   for (const element of document.querySelectorAll("pre.mermaid, div.mermaid, .jp-Mermaid")) {
     if (!element.querySelector("svg")) problems.push("diagram not rendered: " + describe(element));
@@ -783,3 +832,51 @@ def test_screenshots(site_dir: Path, base_url: str, chromium: Path, tmp_path: Pa
         assert screenshot.is_file(), f"no screenshot of {page or '/'}"
         size = screenshot.stat().st_size
         assert size > MIN_SCREENSHOT_BYTES, f"{screenshot}: {size} bytes, a blank page?"
+
+
+def _text(path: Path) -> str:
+    """A built page's text, tags removed and spaces folded."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))).split())
+
+
+def test_the_pages_show_the_evidence(site_dir: Path) -> None:
+    """Every served resource on the home page and in its picture; whole step messages; what a
+    downloaded notebook needs; the clients' constructors and inherited members; session pictures
+    described by their titles."""
+    home = _text(site_dir / "index.html")
+    architecture = (site_dir / "architecture.svg").read_text(encoding="utf-8")
+    for service in ("logger_service", "results_service"):
+        assert service in home, service
+        assert f">{service}</text>" in architecture, service
+
+    teststand = _text(site_dir / "notebooks" / "05_teststand_session_sharing" / "index.html")
+    assert "is not a pin, pin group, relay or relay group of the pin map." in teststand
+
+    notebooks = [source for _, source in _nav_pages(_config()["nav"]) if source.endswith(".ipynb")]
+    for source in notebooks:
+        page = (site_dir / _page_path(source) / "index.html").read_text(encoding="utf-8")
+        note = _text(site_dir / _page_path(source) / "index.html")
+        assert "Run this notebook yourself" in note, source
+        assert "course_support.py" in note and "jupyter lab notebooks/" in note, source
+        assert 'href="../../install/#the-notebooks"' in page, source
+        assert "No description has been provided for this image" not in page, source
+
+    behaviours = (site_dir / "notebooks" / "03_initialization_behaviors" / "index.html").read_text(
+        encoding="utf-8"
+    )
+    assert 'alt="MyLoggerClient"' in behaviours and 'alt="JsonLoggerClient"' in behaviours
+
+    for page, client in (
+        ("logger_client", "logger_client.session.JsonLoggerClient"),
+        ("results_database", "results_client.session.ResultsDatabaseClient"),
+    ):
+        built = (site_dir / "reference" / page / "index.html").read_text(encoding="utf-8")
+        heading = built.index(f'id="{client}"')
+        signature = " ".join(
+            unescape(re.sub(r"<[^>]+>", " ", built[heading : heading + 4000])).split()
+        )
+        assert re.search(r"\( resource_name ?: .*initialization_behavior ?: Session", signature), (
+            client
+        )
+        for inherited in ("initialize", "close_session", "is_open"):
+            assert f'id="{client}.{inherited}"' in built, f"{client}.{inherited}"
