@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import grpc
 from google.protobuf import (
     any_pb2,
     descriptor_pool,
@@ -33,7 +34,10 @@ from google.protobuf import (
 )
 from IPython.core.getipython import get_ipython
 from IPython.display import SVG, Markdown
+from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
+from logger_client import JsonLoggerClient, read_records
+from measurements.client import MeasurementClient
 from session_core.process import ServiceProcess
 from session_sharing_demo.services import (
     PLUGINS,
@@ -164,6 +168,86 @@ def import_stubs(folder: Path, name: str) -> tuple[types.ModuleType, types.Modul
             exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
             loaded.append(module)
     return loaded[0], loaded[1]
+
+
+class StepRuleError(AssertionError):
+    """A logging step broke a rule of the pattern; the message names it."""
+
+
+def check_logging_step(service_class: str, context: Any, log_path: Path) -> Markdown:
+    """Run a measurement plug-in that logs one record, alone and inside a TestStand-like run.
+
+    Rules: run alone, the step (AUTO) creates its log-file session and closes it; inside a run,
+    it attaches to the session Setup opened (INITIALIZE_SESSION_THEN_DETACH) and leaves it open
+    for Cleanup (ATTACH_TO_SESSION_THEN_CLOSE); either way it logs one record through that
+    session. Setup and Cleanup use the shipped client; what the step did is read from the log.
+    Raises :class:`StepRuleError` naming the first rule broken; returns the table of rules.
+    """
+    behavior = SessionInitializationBehavior
+
+    def run_step(rule: str) -> dict[str, object]:
+        before = len(_records(log_path))
+        try:
+            with MeasurementClient(service_class) as client:
+                client.measure(context)
+        except grpc.RpcError as error:
+            raise StepRuleError(
+                f"rule '{rule}': the step failed: {error.code().name}: {error.details()}"
+            ) from None
+        records = _records(log_path)
+        if len(records) != before + 1:
+            raise StepRuleError(
+                f"rule 'one record a step': the step wrote {len(records) - before} records"
+            )
+        return records[-1]
+
+    def still_open() -> bool:
+        try:
+            with JsonLoggerClient(
+                log_path, initialization_behavior=behavior.ATTACH_TO_SERVER_SESSION
+            ):
+                return True
+        except grpc.RpcError:  # NOT_FOUND: nothing is open
+            return False
+
+    rows = []
+    run_step("alone, a step (AUTO) creates its session")
+    if still_open():
+        raise StepRuleError(
+            "rule 'alone, a step closes the session it created': the log file's session is still "
+            "open after the step ran alone; use NI's default AUTO and close what you created"
+        )
+    rows.append(("alone, a step (AUTO) creates its session and closes it", "passed"))
+    with JsonLoggerClient(
+        log_path, initialization_behavior=behavior.INITIALIZE_SESSION_THEN_DETACH
+    ) as setup:
+        pass
+    try:
+        record = run_step("a step attaches to the session Setup opened")
+        if record.get("session_id") != setup.session_id:
+            raise StepRuleError(
+                "rule 'a step attaches to the session Setup opened': the step logged through "
+                f"session {record.get('session_id')}, not Setup's {setup.session_id}"
+            )
+        rows.append(("in a run, a step attaches to the session Setup opened", "passed"))
+        if not still_open():
+            raise StepRuleError(
+                "rule 'a step leaves Setup's session open': the session was closed by the step; "
+                "a client must not close a session it attached to"
+            )
+        rows.append(("in a run, a step leaves Setup's session open for Cleanup", "passed"))
+    finally:  # Cleanup: close it, unless the step already did
+        cleanup = behavior.ATTACH_TO_SESSION_THEN_CLOSE
+        with (
+            contextlib.suppress(grpc.RpcError),
+            JsonLoggerClient(log_path, initialization_behavior=cleanup),
+        ):
+            pass
+    return table(("rule", "result"), rows)
+
+
+def _records(path: Path) -> list[dict[str, object]]:
+    return read_records(path) if path.exists() else []
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Markdown:

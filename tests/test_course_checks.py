@@ -220,3 +220,86 @@ def test_the_spelling_flaw_is_named_and_the_try_it_fix_passes(notebook_02: Noteb
     assert flawed_error == "ConformanceError"
     assert "- spellings-one-session: " in flawed_message
     assert (fixed_error, fixed_message) == ("", "")
+
+
+# -- notebook 04: the learner's plug-in ------------------------------------------------------
+
+NOTEBOOK_04 = "04_measurement_plugins.ipynb"
+STEP_CHECK_CELL = "check_logging_step("
+CONSTRUCTOR_CELL = "class MyLoggerSessionConstructor"
+
+
+@pytest.fixture(scope="module")
+def notebook_04() -> Iterator[NotebookKernel]:
+    with notebook_kernel(NOTEBOOK_04) as kernel:
+        kernel.run_until(STEP_CHECK_CELL)  # the notebook as shipped passes its checks
+        yield kernel
+        assert kernel.run("my_plugin.close_service()\ncourse.close()").ok
+
+
+def _step_check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:
+    """Run the cell holding ``marker`` with ``old`` replaced, then the plug-in check; restore."""
+    original = kernel.cell(marker)
+    assert old in original
+    try:
+        edited = kernel.run(original.replace(old, new, 1))
+        assert edited.ok, edited.message
+        result = kernel.run(kernel.cell(STEP_CHECK_CELL))
+        return result.error, result.message
+    finally:
+        assert kernel.run(original).ok
+
+
+def test_a_step_that_opens_its_own_session_fails_the_plugin_check(
+    notebook_04: NotebookKernel,
+) -> None:
+    """The notebook's "Try it: a step that opens its own session" promises this."""
+    error, message = _step_check_after(
+        notebook_04,
+        CONSTRUCTOR_CELL,
+        "initialization_behavior=SessionInitializationBehavior.AUTO",
+        "initialization_behavior=SessionInitializationBehavior.INITIALIZE_SERVER_SESSION",
+    )
+
+    assert error == "StepRuleError"
+    assert message.startswith("rule 'a step attaches to the session Setup opened'")
+    assert "ALREADY_EXISTS" in message
+
+
+def test_a_step_that_closes_setups_session_fails_the_plugin_check(
+    notebook_04: NotebookKernel,
+) -> None:
+    error, message = _step_check_after(
+        notebook_04,
+        "class MyLoggerClient",
+        "created and (self._behavior != B.INITIALIZE_SESSION_THEN_DETACH or exc_type)",
+        "self._behavior != B.INITIALIZE_SESSION_THEN_DETACH or exc_type",
+    )
+
+    assert error == "StepRuleError"
+    assert message.startswith("rule 'a step leaves Setup's session open'")
+
+
+def test_a_step_that_only_attaches_fails_alone(notebook_04: NotebookKernel) -> None:
+    error, message = _step_check_after(
+        notebook_04,
+        CONSTRUCTOR_CELL,
+        "initialization_behavior=SessionInitializationBehavior.AUTO",
+        "initialization_behavior=SessionInitializationBehavior.ATTACH_TO_SERVER_SESSION",
+    )
+
+    assert error == "StepRuleError"
+    assert message.startswith("rule 'alone, a step (AUTO) creates its session'")
+    assert "NOT_FOUND" in message
+
+
+def test_the_plugin_logs_through_the_learners_own_client(notebook_04: NotebookKernel) -> None:
+    """The constructor returns the learner's client, not the shipped one."""
+    printed = notebook_04.run(
+        "with session_management.reserve_session(context, 'LoggerPin') as reservation:\n"
+        "    with reservation.initialize_session(MyLoggerSessionConstructor(), "
+        "MY_INSTRUMENT_TYPE) as info:\n"
+        "        print(type(info.session).__name__)"
+    )
+
+    assert printed.output.strip() == "MyLoggerClient"

@@ -11,8 +11,9 @@ in the browser by a script the test server adds to it (``?layout-check``): nothi
 the window unless it scrolls in its own box, code never broken inside words, no diagram left as
 source text, the notebooks' In/Out prompts small on a phone; SVG diagrams load nothing else and
 their text is 12 px or more on the phone; at 1280 px a notebook's tables show every column, and no
-label of an SVG drawing (a session picture) is cut by its own viewBox. Screenshots of the home page and of the behaviours
-notebook at both widths go to ``$DOCS_SCREENSHOT_DIR`` (default: a temporary folder).
+label of an SVG drawing (a session picture) is cut by its own viewBox. Screenshots of the home page
+and of the behaviours notebook at both widths go to ``$DOCS_SCREENSHOT_DIR`` (default: a temporary
+folder).
 
 The repository holds no symlink (a Windows checkout would turn it into a text file): the
 notebooks join the site through docs/hooks.py, before mkdocs-jupyter turns them into pages.
