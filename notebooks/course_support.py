@@ -153,20 +153,15 @@ def import_stubs(folder: Path, name: str) -> tuple[types.ModuleType, types.Modul
     ``importlib.reload`` fails ("duplicate file name"): protobuf's default descriptor pool takes a
     ``.proto`` file once. Each call loads the stubs into a descriptor pool of their own (with
     protobuf's well-known types), so an edited and regenerated ``.proto`` takes effect at once.
-    The files are compiled from source, so no cached bytecode of an earlier version is used.
+    The files are read as :func:`load_module` reads them.
     """
     pool = descriptor_pool.DescriptorPool()
     for well_known in _WELL_KNOWN_TYPES:
         pool.AddSerializedFile(well_known.DESCRIPTOR.serialized_pb)
-    loaded = []
     with mock.patch.object(descriptor_pool, "Default", return_value=pool):
-        for module_name in (f"{name}_pb2", f"{name}_pb2_grpc"):
-            path = Path(folder) / f"{module_name}.py"
-            module = types.ModuleType(module_name)
-            module.__file__ = str(path)
-            sys.modules[module_name] = module  # the _grpc module imports the _pb2 one by name
-            exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
-            loaded.append(module)
+        loaded = [
+            load_module(Path(folder) / f"{name}{suffix}.py") for suffix in ("_pb2", "_pb2_grpc")
+        ]
     return loaded[0], loaded[1]
 
 
@@ -248,6 +243,20 @@ def check_logging_step(service_class: str, context: Any, log_path: Path) -> Mark
 
 def _records(path: Path) -> list[dict[str, object]]:
     return read_records(path) if path.exists() else []
+
+
+def load_module(path: Path) -> types.ModuleType:
+    """Import the module at ``path`` as it is now, under its file name, replacing an older one.
+
+    For modules a notebook writes (``%%writefile``) and may rewrite: a plain ``import`` would keep
+    the first version. The module is compiled from source (no cached bytecode of an earlier
+    version) and registered in ``sys.modules``, so ``import <name>`` elsewhere finds this one.
+    """
+    module = types.ModuleType(path.stem)
+    module.__file__ = str(path)
+    sys.modules[path.stem] = module
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), module.__dict__)
+    return module
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Markdown:

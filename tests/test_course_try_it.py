@@ -271,34 +271,39 @@ def test_05_an_early_return_lets_your_cleanup_run_twice(notebook_05: NotebookKer
 # -- notebook 06 -----------------------------------------------------------------------------
 
 RESOURCE_CELL = "class ResultsConnection"
-RUN_CELL = 'print("run 1:", run(MyResultsSessionConstructor'
-ROLLBACK_IN_CLEANUP = "        else:\n            info.session.rollback()\n"
+MODULES_CELL = "%%writefile {modules_file}"
+RUNS_CELL = "for title, step_2_fails in"
+ROLLBACK_IN_CLEANUP = "            else:\n                info.session.rollback()\n"
 ROLLBACK_ON_CLOSE = "        self.connection.rollback()\n        self.connection.close()"
 COMMIT_ON_CLOSE = "        self.connection.commit()\n        self.connection.close()"
 
 
 def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
     with notebook_kernel("06_adapt_to_your_resource.ipynb") as kernel:
-        kernel.run_until(RUN_CELL)
-        sequence = kernel.cell(RUN_CELL)  # defines run() and runs the two runs
-        assert ROLLBACK_IN_CLEANUP in sequence
-        runs = "my_database.unlink()\n" + sequence.replace(ROLLBACK_IN_CLEANUP, "")
+        kernel.run_until(RUNS_CELL)
+        modules = kernel.cell(MODULES_CELL)
+        assert ROLLBACK_IN_CLEANUP in modules
+        _ok(kernel, modules.replace(ROLLBACK_IN_CLEANUP, ""))  # Cleanup never rolls back
+        runs = "my_database.unlink()\n" + kernel.cell(RUNS_CELL)
         runs += "\nprint(committed_rows(my_database))"
         rolled_back_on_close = _ok(kernel, runs)
 
         resource = kernel.cell(RESOURCE_CELL)
         assert ROLLBACK_ON_CLOSE in resource
         start = kernel.cells.index(resource)
-        end = kernel.cells.index(sequence)
-        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
+        end = kernel.cells.index(kernel.cell(RUNS_CELL))
+        _ok(kernel, "my_step.close_service()\ndiscovery.unregister_service(registration_id)")
+        _ok(kernel, "server.stop(None)")
         _ok(kernel, resource.replace(ROLLBACK_ON_CLOSE, COMMIT_ON_CLOSE))
         for source in kernel.cells[start + 1 : end]:  # from 2. The resource, as the text says
-            _ok(kernel, source)
+            _ok(kernel, source if source != modules else modules.replace(ROLLBACK_IN_CLEANUP, ""))
         committed_on_close = _ok(kernel, runs)
-        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
-        _ok(kernel, "course.close()")
+        _ok(kernel, "my_step.close_service()\ndiscovery.unregister_service(registration_id)")
+        _ok(kernel, "server.stop(None)\ncourse.close()")
 
-    assert "run 2: rolled back" in rolled_back_on_close
+    assert "run 2: Open the results database passed, step 1 passed, step 2 failed" in (
+        rolled_back_on_close
+    )
     assert rolled_back_on_close.rstrip().endswith(
         "[('step 1', 'voltage', 1.25), ('step 2', 'voltage', 2.5)]"
     )  # closing rolled run 2 back anyway
