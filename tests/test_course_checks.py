@@ -303,3 +303,20 @@ def test_the_plugin_logs_through_the_learners_own_client(notebook_04: NotebookKe
     )
 
     assert printed.output.strip() == "MyLoggerClient"
+
+
+def test_a_stream_that_loses_a_batch_fails_its_cell(notebook_02: NotebookKernel) -> None:
+    servicer = notebook_02.cell(SERVICER_CELL)
+    assert "            written += len(lines)\n" in servicer
+    calls = notebook_02.cell("location = discovery.resolve_service(")
+    stream = notebook_02.cell("def sweep(session_id):")
+    error, message = _serve_and_check(
+        notebook_02,
+        servicer.replace(
+            "            written += len(lines)\n", "            written = len(lines)\n"
+        ),
+        calls + "\n" + stream,
+    )
+
+    assert error == "AssertionError"
+    assert "records_written: 3" in message
