@@ -63,6 +63,19 @@ class NotebookKernel:
             return CellRun(output=output)
         return CellRun(content.get("ename", "error"), content.get("evalue", ""), output)
 
+    def run_edited(self, containing: str, old: str, new: str, *, then: str) -> CellRun:
+        """Run the cell holding ``containing`` with ``old`` replaced by ``new``, then the cell
+        holding ``then``; restore the original cell. Return what the ``then`` cell gave."""
+        original = self.cell(containing)
+        assert old in original, old
+        try:
+            edited = self.run(original.replace(old, new, 1))
+            assert edited.ok, f"{edited.error}: {edited.message}"
+            return self.run(self.cell(then))
+        finally:
+            restored = self.run(original)
+            assert restored.ok, f"{restored.error}: {restored.message}"
+
     def run_until(self, containing: str) -> None:
         """Run every code cell up to and including the one containing ``containing``."""
         for source in self.cells:

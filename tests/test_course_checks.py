@@ -65,16 +65,9 @@ def notebook_03() -> Iterator[NotebookKernel]:
 
 
 def _check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:
-    """Run the cell holding ``marker`` with ``old`` replaced, then the check; then restore."""
-    original = kernel.cell(marker)
-    assert old in original
-    try:
-        edited = kernel.run(original.replace(old, new, 1))
-        assert edited.ok, edited.message
-        result = kernel.run(kernel.cell(CHECK_CELL))
-        return result.error, result.message
-    finally:
-        assert kernel.run(original).ok
+    """Run the cell holding ``marker`` edited, then the client check; then restore the cell."""
+    result = kernel.run_edited(marker, old, new, then=CHECK_CELL)
+    return result.error, result.message
 
 
 @pytest.mark.parametrize(
@@ -238,16 +231,9 @@ def notebook_04() -> Iterator[NotebookKernel]:
 
 
 def _step_check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:
-    """Run the cell holding ``marker`` with ``old`` replaced, then the plug-in check; restore."""
-    original = kernel.cell(marker)
-    assert old in original
-    try:
-        edited = kernel.run(original.replace(old, new, 1))
-        assert edited.ok, edited.message
-        result = kernel.run(kernel.cell(STEP_CHECK_CELL))
-        return result.error, result.message
-    finally:
-        assert kernel.run(original).ok
+    """Run the cell holding ``marker`` edited, then the plug-in check; then restore the cell."""
+    result = kernel.run_edited(marker, old, new, then=STEP_CHECK_CELL)
+    return result.error, result.message
 
 
 def test_a_step_that_opens_its_own_session_fails_the_plugin_check(

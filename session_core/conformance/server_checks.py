@@ -47,13 +47,17 @@ def _new_refuses_open(p: Prober) -> None:
     _expect(answer.code is ALREADY_EXISTS, f"a second INITIALIZE_NEW answered {answer}")
 
 
-def _attach_finds_open(p: Prober) -> None:
+def _attaches_to_the_open_session(p: Prober, behavior: str) -> None:
     name, first = _open(p)
-    answer = p.initialize(name, "ATTACH_TO_EXISTING")
+    answer = p.initialize(name, behavior)
     _expect(
         answer.ok and answer.session_id == first.session_id and not answer.new,
-        f"ATTACH_TO_EXISTING on the open session answered {answer}",
+        f"{behavior} on the open session answered {answer}",
     )
+
+
+def _attach_finds_open(p: Prober) -> None:
+    _attaches_to_the_open_session(p, "ATTACH_TO_EXISTING")
 
 
 def _attach_none_not_found(p: Prober) -> None:
@@ -71,12 +75,7 @@ def _unspecified_creates(p: Prober) -> None:
 
 
 def _unspecified_attaches(p: Prober) -> None:
-    name, first = _open(p)
-    answer = p.initialize(name, "UNSPECIFIED")
-    _expect(
-        answer.ok and answer.session_id == first.session_id and not answer.new,
-        f"UNSPECIFIED on the open session answered {answer}",
-    )
+    _attaches_to_the_open_session(p, "UNSPECIFIED")
 
 
 def _one_session_id(p: Prober) -> None:
