@@ -114,6 +114,32 @@ with grpc.insecure_channel("{logger_address}") as channel:
     assert renamed.strip() == "new session: True"
 
 
+def test_01_the_contract_check_names_a_missing_mandatory_field(
+    notebook_01: NotebookKernel,
+) -> None:
+    check = notebook_01.cell("contract_from_module(my_logger_pb2)")
+    try:
+        _regenerate(notebook_01, ("  bool new_session_initialized = 2;\n", ""))
+        no_flag = notebook_01.run(check)
+        _regenerate(
+            notebook_01,
+            ("  rpc CloseFile(CloseFileRequest) returns (CloseFileResponse);\n", ""),
+        )
+        no_close = notebook_01.run(check)
+    finally:
+        _regenerate(notebook_01)
+    as_shipped = _ok(notebook_01, check)
+
+    assert no_flag.error == "ContractError"
+    assert "has an initialize RPC" in no_flag.message  # "no service has an initialize RPC: ..."
+    assert "`bool new_session_initialized`" in no_flag.message
+    assert no_close.error == "ContractError"
+    assert "has no close RPC: a unary RPC whose request is `string session_id` alone" in (
+        no_close.message
+    )
+    assert as_shipped.startswith("initialize: InitializeFile - close: CloseFile")
+
+
 # -- notebook 02 -----------------------------------------------------------------------------
 
 
@@ -184,6 +210,61 @@ assert len(open_sessions()) == 0""",
         _ok(kernel, "course.close()")
 
 
+# -- notebook 04 -----------------------------------------------------------------------------
+
+RESERVE_CELL = (
+    'with session_management.reserve_session(context, "LoggerPin") as reservation:\n    info'
+)
+PIN_MAP_CELL = 'pin_map_file = course.work_dir / "MySessionSharing.pinmap"'
+PLUGINS_CELL = "dcpower, dmm = PLUGINS"
+ATTACH_ONLY = "MyLoggerSessionConstructor(SessionInitializationBehavior.ATTACH_TO_SERVER_SESSION)"
+
+
+@pytest.fixture(scope="module")
+def notebook_04() -> Iterator[NotebookKernel]:
+    with notebook_kernel("04_measurement_plugins.ipynb") as kernel:
+        kernel.run_until(PLUGINS_CELL)
+        yield kernel
+        _ok(kernel, "my_plugin.close_service()\ncourse.close()")
+
+
+def test_04_attach_only_fails_not_found_and_releases_the_reservation(
+    notebook_04: NotebookKernel,
+) -> None:
+    reserve = notebook_04.cell(RESERVE_CELL)
+    assert "MyLoggerSessionConstructor()" in reserve
+    failed = notebook_04.run(reserve.replace("MyLoggerSessionConstructor()", ATTACH_ONLY))
+    released = _ok(
+        notebook_04,
+        'with session_management.reserve_session(context, "LoggerPin", timeout=0):\n'
+        '    print("reserved again at once")',
+    )
+
+    assert failed.error == "_InactiveRpcError"
+    assert "StatusCode.NOT_FOUND" in failed.message
+    assert released.strip() == "reserved again at once"
+
+
+def test_04_another_file_in_the_pin_map_is_where_the_plugins_write(
+    notebook_04: NotebookKernel,
+) -> None:
+    pin_map = notebook_04.cell(PIN_MAP_CELL)
+    assert pin_map.count("{course.log_path}") == 2
+    other = pin_map.replace("{course.log_path}", '{course.work_dir / "other.ndjson"}')
+    try:
+        _ok(notebook_04, other)
+        _ok(notebook_04, notebook_04.cell(PLUGINS_CELL))
+        written = _ok(
+            notebook_04,
+            'print(sorted(r["measurement_name"] for r in '
+            'read_records(course.work_dir / "other.ndjson")))',
+        )
+    finally:
+        _ok(notebook_04, pin_map)
+
+    assert written.strip() == "['NI-DCPower with Logger (Py)', 'NI-DMM with Logger (Py)']"
+
+
 # -- notebook 05 -----------------------------------------------------------------------------
 
 STEPS_CELL = "%%writefile {steps_file}"
@@ -228,6 +309,42 @@ def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
     # the failed experiment left nothing that breaks the next run
     assert "Failed" not in after
     assert "left open on the logger: 0, still registered: 0" in after
+
+
+CHECK_MODULES = "if not mine.passed:"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "rule"),
+    [
+        (
+            "SessionInitializationBehavior.ATTACH_TO_SESSION_THEN_CLOSE",
+            "SessionInitializationBehavior.ATTACH_TO_SERVER_SESSION",
+            "Cleanup closes the session it attaches to",
+        ),
+        (
+            "        session_management.unregister_sessions(reservation.session_info)\n",
+            "",
+            "Cleanup unregisters the session",
+        ),
+    ],
+    ids=["cleanup-does-not-close", "cleanup-does-not-unregister"],
+)
+def test_05_the_modules_check_names_what_cleanup_forgot(
+    notebook_05: NotebookKernel, old: str, new: str, rule: str
+) -> None:
+    steps = notebook_05.cell(STEPS_CELL)
+    assert old in steps
+    _run_mine(notebook_05, steps.replace(old, new))
+    checked = notebook_05.run(notebook_05.cell(CHECK_MODULES))
+    _ok(notebook_05, notebook_05.cell(RUN_MINE))  # as shipped: passes its check again
+    as_shipped = _ok(notebook_05, notebook_05.cell(CHECK_MODULES))
+
+    assert checked.error == "AssertionError"
+    assert checked.message == f"your code modules break: {rule}" + (
+        " (ATTACH_TO_SESSION_THEN_CLOSE)" if "closes" in rule else ""
+    )
+    assert as_shipped.strip() == "one session from Setup to Cleanup, closed and unregistered"
 
 
 def test_05_closing_before_unregistering_looks_the_same(notebook_05: NotebookKernel) -> None:
@@ -310,6 +427,54 @@ def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
     assert committed_on_close.rstrip().endswith(
         "[('step 1', 'voltage', 1.25), ('step 2', 'voltage', 2.5), ('step 1', 'voltage', 1.25)]"
     )  # run 2's step 1 is kept although the run failed
+
+
+LOCK_SERVICE = """class LockFile:
+    def __init__(self, path):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL))  # the lock: the file exists
+        self.path = path
+
+    def close(self):
+        os.remove(self.path)
+
+
+class MyLockServicer(MyResultsServicer):
+    @reports_errors
+    def InitializeDatabase(self, request, context):
+        path = normalize_path(request.resource_name, suffixes=(".lock",), kind="lock")
+        behavior = InitializationBehavior.from_wire(request.session_initialization_behavior)
+        session, created = self.registry.initialize(
+            path_key(path), behavior, lambda: LockFile(path)
+        )
+        return pb.InitializeDatabaseResponse(
+            session_id=session.session_id, new_session_initialized=created
+        )
+
+
+lock_server = grpc.server(futures.ThreadPoolExecutor(max_workers=20))
+pb_grpc.add_MyResultsServicer_to_server(MyLockServicer(), lock_server)
+lock_port = lock_server.add_insecure_port("127.0.0.1:0")
+lock_server.start()
+lock_report = check_service(
+    f"127.0.0.1:{lock_port}",
+    proto_module=pb,
+    resource="{tmp}/{n}.lock",
+    other_spelling="{tmp}/x/../{n}.lock",
+)
+lock_server.stop(None)
+lock_report.raise_for_failures()
+print(lock_report.summary().split(": ", 1)[1])"""
+
+
+def test_06_a_hardware_lock_on_the_same_registry_follows_the_pattern() -> None:
+    """The notebook's "Try it: a hardware lock": a lock file as the resource, same three lines."""
+    with notebook_kernel("06_adapt_to_your_resource.ipynb") as kernel:
+        kernel.run_until("from session_core.conformance import check_client, check_service")
+        printed = _ok(kernel, LOCK_SERVICE)
+        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
+        _ok(kernel, "course.close()")
+
+    assert printed.strip() == "13 passed, 0 failed, 1 skipped"  # the proto has no ListSessions
 
 
 # -- after "Stop everything" -----------------------------------------------------------------

@@ -50,6 +50,8 @@ __all__ = [
     "assert_service_conforms",
     "check_client",
     "check_service",
+    "contract_from_module",
+    "contract_from_reflection",
 ]
 
 DEFAULT_RESOURCE = "{tmp}/{n}"

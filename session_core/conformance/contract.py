@@ -26,6 +26,14 @@ _CLOSE_VERBS = ("Close", "Release", "Destroy", "Disconnect", "End", "Free", "Unl
 _BEHAVIOR_NAMES = ("UNSPECIFIED", "INITIALIZE_NEW", "ATTACH_TO_EXISTING")
 
 
+_ROLES = {
+    "initialize": "a unary RPC whose request has `string resource_name` and "
+    "`session_initialization_behavior`, and whose response has `string session_id` and "
+    "`bool new_session_initialized`",
+    "close": "a unary RPC whose request is `string session_id` alone",
+}
+
+
 class ContractError(ValueError):
     """The service does not declare the pattern's RPCs (or declares them ambiguously)."""
 
@@ -124,11 +132,7 @@ def _choose(
                 found[name] = methods
     if not found:
         wanted = f"service {service!r} with " if service else "no service has "
-        raise ContractError(
-            f"{wanted}an initialize RPC: a unary RPC whose request has `string resource_name` "
-            "and `session_initialization_behavior` and whose response has `string session_id` "
-            "and `bool new_session_initialized`"
-        )
+        raise ContractError(f"{wanted}an initialize RPC: {_ROLES['initialize']}")
     if len(found) > 1:
         raise ContractError(f"several session services ({', '.join(found)}); name one")
     ((service_name, methods),) = found.items()
@@ -164,7 +168,9 @@ def _pick(
         raise ContractError(f"{service} has no {role} RPC named {wanted!r}")
     if len(candidates) == 1:
         return candidates[0]
-    names = ", ".join(m.name for m in candidates) or "none"
+    if not candidates:
+        raise ContractError(f"{service} has no {role} RPC: {_ROLES[role]}")
+    names = ", ".join(m.name for m in candidates)
     raise ContractError(f"cannot tell which RPC of {service} is the {role} RPC ({names}); name it")
 
 
