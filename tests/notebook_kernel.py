@@ -63,6 +63,12 @@ class NotebookKernel:
             return CellRun(output=output)
         return CellRun(content.get("ename", "error"), content.get("evalue", ""), output)
 
+    def run_ok(self, source: str) -> str:
+        """Run ``source``; fail with its error; return what it printed."""
+        result = self.run(source)
+        assert result.ok, f"{result.error}: {result.message}\n{result.output}"
+        return result.output
+
     def run_edited(self, containing: str, old: str, new: str, *, then: str) -> CellRun:
         """Run the cell holding ``containing`` with ``old`` replaced by ``new``, then the cell
         holding ``then``; restore the original cell. Return what the ``then`` cell gave."""
@@ -99,3 +105,15 @@ def notebook_kernel(name: str) -> Iterator[NotebookKernel]:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@contextmanager
+def running_notebook(
+    name: str, *, until: str, stop: str = "course.close()"
+) -> Iterator[NotebookKernel]:
+    """A kernel that ran ``name``'s cells up to the one holding ``until`` (they must pass);
+    ``stop`` (what the notebook's last cell does) runs when the block ends."""
+    with notebook_kernel(name) as kernel:
+        kernel.run_until(until)
+        yield kernel
+        kernel.run_ok(stop)

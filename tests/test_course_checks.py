@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from notebook_kernel import NotebookKernel, notebook_kernel
+from notebook_kernel import NotebookKernel, running_notebook
 
 NOTEBOOK_03 = "03_initialization_behaviors.ipynb"
 MAP_CELL = "SERVER_BEHAVIOR = {"
@@ -58,10 +58,8 @@ EXIT_MUTATIONS = {
 
 @pytest.fixture(scope="module")
 def notebook_03() -> Iterator[NotebookKernel]:
-    with notebook_kernel(NOTEBOOK_03) as kernel:
-        kernel.run_until(CHECK_CELL)  # the notebook as shipped passes its check
+    with running_notebook(NOTEBOOK_03, until=CHECK_CELL) as kernel:  # its check passes
         yield kernel
-        assert kernel.run("course.close()").ok
 
 
 def _check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:
@@ -160,11 +158,9 @@ SERVER_MUTATIONS = {
 
 @pytest.fixture(scope="module")
 def notebook_02() -> Iterator[NotebookKernel]:
-    with notebook_kernel(NOTEBOOK_02) as kernel:
-        kernel.run_until(SERVER_CHECK_CELL)  # the notebook as shipped passes its check
-        yield kernel
-        assert kernel.run(RESTART).ok
-        assert kernel.run("course.close()").ok
+    stop = RESTART + "\ncourse.close()"
+    with running_notebook(NOTEBOOK_02, until=SERVER_CHECK_CELL, stop=stop) as kernel:
+        yield kernel  # the notebook as shipped passes its check
 
 
 def _serve_and_check(kernel: NotebookKernel, servicer: str, check: str) -> tuple[str, str]:
@@ -224,10 +220,9 @@ CONSTRUCTOR_CELL = "class MyLoggerSessionConstructor"
 
 @pytest.fixture(scope="module")
 def notebook_04() -> Iterator[NotebookKernel]:
-    with notebook_kernel(NOTEBOOK_04) as kernel:
-        kernel.run_until(STEP_CHECK_CELL)  # the notebook as shipped passes its checks
-        yield kernel
-        assert kernel.run("my_plugin.close_service()\ncourse.close()").ok
+    stop = "my_plugin.close_service()\ncourse.close()"
+    with running_notebook(NOTEBOOK_04, until=STEP_CHECK_CELL, stop=stop) as kernel:
+        yield kernel  # the notebook as shipped passes its checks
 
 
 def _step_check_after(kernel: NotebookKernel, marker: str, old: str, new: str) -> tuple[str, str]:

@@ -11,15 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from notebook_kernel import NotebookKernel, notebook_kernel
-
-
-def _ok(kernel: NotebookKernel, source: str) -> str:
-    """Run ``source``; fail with its error; return what it printed."""
-    result = kernel.run(source)
-    assert result.ok, f"{result.error}: {result.message}\n{result.output}"
-    return result.output
-
+from notebook_kernel import NotebookKernel, notebook_kernel, running_notebook
 
 # -- notebook 01 -----------------------------------------------------------------------------
 
@@ -30,10 +22,9 @@ BEHAVIOR_FIELD = "  SessionInitializationBehavior session_initialization_behavio
 
 @pytest.fixture(scope="module")
 def notebook_01() -> Iterator[NotebookKernel]:
-    with notebook_kernel("01_define_the_contract.ipynb") as kernel:
-        kernel.run_until("theirs = json_logger_pb2.DESCRIPTOR")
+    until, stop = "theirs = json_logger_pb2.DESCRIPTOR", "import shutil\nshutil.rmtree(work)"
+    with running_notebook("01_define_the_contract.ipynb", until=until, stop=stop) as kernel:
         yield kernel
-        _ok(kernel, kernel.cell("shutil.rmtree(work)"))
 
 
 def _regenerate(kernel: NotebookKernel, *edits: tuple[str, str]) -> None:
@@ -44,7 +35,7 @@ def _regenerate(kernel: NotebookKernel, *edits: tuple[str, str]) -> None:
         assert old in proto, old
         proto = proto.replace(old, new)
     for source in [proto, *kernel.cells[start + 1 : end + 1]]:
-        _ok(kernel, source)
+        kernel.run_ok(source)
 
 
 def test_01_an_added_field_works_at_once_and_the_shipped_parser_keeps_it(
@@ -54,8 +45,7 @@ def test_01_an_added_field_works_at_once_and_the_shipped_parser_keeps_it(
         _regenerate(
             notebook_01, (BEHAVIOR_FIELD, BEHAVIOR_FIELD[:-1] + "  string encoding = 3;\n}")
         )
-        printed = _ok(
-            notebook_01,
+        printed = notebook_01.run_ok(
             """request = my_logger_pb2.InitializeFileRequest(
     resource_name="C:/logs/run.ndjson", encoding="utf-8"
 )
@@ -74,9 +64,9 @@ def test_01_a_renumbered_field_is_lost_to_the_shipped_contract(
 ) -> None:
     try:
         _regenerate(notebook_01, ("string resource_name = 1;", "string resource_name = 7;"))
-        _ok(notebook_01, notebook_01.cell("request = my_logger_pb2.InitializeFileRequest("))
-        printed = _ok(
-            notebook_01, notebook_01.cell("shipped = json_logger_pb2.InitializeFileRequest")
+        notebook_01.run_ok(notebook_01.cell("request = my_logger_pb2.InitializeFileRequest("))
+        printed = notebook_01.run_ok(
+            notebook_01.cell("shipped = json_logger_pb2.InitializeFileRequest")
         )
     finally:
         _regenerate(notebook_01)
@@ -99,14 +89,14 @@ with grpc.insecure_channel("{logger_address}") as channel:
         print("new session:", opened.new_session_initialized)
     except grpc.RpcError as error:
         print(error.code().name)"""
-    as_written = _ok(notebook_01, call)
+    as_written = notebook_01.run_ok(call)
     try:
         _regenerate(
             notebook_01,
             ("package my_logger;", "package json_logger;"),
             ("service MyLogger {", "service JsonLogger {"),
         )
-        renamed = _ok(notebook_01, call)
+        renamed = notebook_01.run_ok(call)
     finally:
         _regenerate(notebook_01)
 
@@ -128,7 +118,7 @@ def test_01_the_contract_check_names_a_missing_mandatory_field(
         no_close = notebook_01.run(check)
     finally:
         _regenerate(notebook_01)
-    as_shipped = _ok(notebook_01, check)
+    as_shipped = notebook_01.run_ok(check)
 
     assert no_flag.error == "ContractError"
     assert "has an initialize RPC" in no_flag.message  # "no service has an initialize RPC: ..."
@@ -145,11 +135,10 @@ def test_01_the_contract_check_names_a_missing_mandatory_field(
 
 @pytest.fixture(scope="module")
 def notebook_02() -> Iterator[NotebookKernel]:
-    with notebook_kernel("02_implement_and_launch_the_server.ipynb") as kernel:
-        kernel.run_until('check_service(f"127.0.0.1:{port}"')
-        yield kernel
-        _ok(kernel, "server.stop(None)\ndiscovery.unregister_service(registration_id)")
-        _ok(kernel, "course.close()")
+    until = 'check_service(f"127.0.0.1:{port}"'
+    stop = "server.stop(None)\ndiscovery.unregister_service(registration_id)\ncourse.close()"
+    with running_notebook("02_implement_and_launch_the_server.ipynb", until=until, stop=stop) as k:
+        yield k
 
 
 def test_02_removing_the_lock_loses_the_race(notebook_02: NotebookKernel) -> None:
@@ -165,11 +154,11 @@ def test_02_removing_the_lock_loses_the_race(notebook_02: NotebookKernel) -> Non
     restart = "server.stop(None)\ndiscovery.unregister_service(registration_id)"
     try:
         for source in (slow, restart, notebook_02.cell("server = grpc.server(")):
-            _ok(notebook_02, source)
+            notebook_02.run_ok(source)
         checked = notebook_02.run(notebook_02.cell('check_service(f"127.0.0.1:{port}"'))
     finally:
         for source in (servicer, restart, notebook_02.cell("server = grpc.server(")):
-            _ok(notebook_02, source)
+            notebook_02.run_ok(source)
 
     assert checked.error == "ConformanceError"
     assert "- concurrent-new-one-winner: " in checked.message
@@ -179,8 +168,7 @@ def test_02_removing_the_lock_loses_the_race(notebook_02: NotebookKernel) -> Non
 def test_02_both_servers_answer_not_found_for_an_unknown_session(
     notebook_02: NotebookKernel,
 ) -> None:
-    printed = _ok(
-        notebook_02,
+    printed = notebook_02.run_ok(
         """mine = pb_grpc.JsonLoggerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
 try:
     mine.LogMeasurementData(pb.LogMeasurementDataRequest(session_id="nope"))
@@ -195,11 +183,9 @@ except grpc.RpcError as error:
 
 
 def test_03_a_late_step_attaches_to_your_clients_orphan_only() -> None:
-    with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
-        kernel.run_until("def run_story")
-        _ok(kernel, 'STORY.append(("late step", B.ATTACH_TO_SERVER_SESSION, False))')
-        _ok(
-            kernel,
+    with running_notebook("03_initialization_behaviors.ipynb", until="def run_story") as kernel:
+        kernel.run_ok('STORY.append(("late step", B.ATTACH_TO_SERVER_SESSION, False))')
+        kernel.run_ok(
             """mine, _ = run_story(MyLoggerClient)
 shipped, _ = run_story(JsonLoggerClient)
 orphan = mine[-2][2]  # the session the failing Setup left open
@@ -207,7 +193,6 @@ assert mine[-1] == ("late step", "ATTACH_TO_SERVER_SESSION", orphan, False, Fals
 assert shipped[-1][2] == "NOT_FOUND", shipped[-1]
 assert len(open_sessions()) == 0""",
         )
-        _ok(kernel, "course.close()")
 
 
 # -- notebook 04 -----------------------------------------------------------------------------
@@ -222,10 +207,9 @@ ATTACH_ONLY = "MyLoggerSessionConstructor(SessionInitializationBehavior.ATTACH_T
 
 @pytest.fixture(scope="module")
 def notebook_04() -> Iterator[NotebookKernel]:
-    with notebook_kernel("04_measurement_plugins.ipynb") as kernel:
-        kernel.run_until(PLUGINS_CELL)
+    stop = "my_plugin.close_service()\ncourse.close()"
+    with running_notebook("04_measurement_plugins.ipynb", until=PLUGINS_CELL, stop=stop) as kernel:
         yield kernel
-        _ok(kernel, "my_plugin.close_service()\ncourse.close()")
 
 
 def test_04_attach_only_fails_not_found_and_releases_the_reservation(
@@ -234,8 +218,7 @@ def test_04_attach_only_fails_not_found_and_releases_the_reservation(
     reserve = notebook_04.cell(RESERVE_CELL)
     assert "MyLoggerSessionConstructor()" in reserve
     failed = notebook_04.run(reserve.replace("MyLoggerSessionConstructor()", ATTACH_ONLY))
-    released = _ok(
-        notebook_04,
+    released = notebook_04.run_ok(
         'with session_management.reserve_session(context, "LoggerPin", timeout=0):\n'
         '    print("reserved again at once")',
     )
@@ -252,15 +235,14 @@ def test_04_another_file_in_the_pin_map_is_where_the_plugins_write(
     assert pin_map.count("{course.log_path}") == 2
     other = pin_map.replace("{course.log_path}", '{course.work_dir / "other.ndjson"}')
     try:
-        _ok(notebook_04, other)
-        _ok(notebook_04, notebook_04.cell(PLUGINS_CELL))
-        written = _ok(
-            notebook_04,
+        notebook_04.run_ok(other)
+        notebook_04.run_ok(notebook_04.cell(PLUGINS_CELL))
+        written = notebook_04.run_ok(
             'print(sorted(r["measurement_name"] for r in '
             'read_records(course.work_dir / "other.ndjson")))',
         )
     finally:
-        _ok(notebook_04, pin_map)
+        notebook_04.run_ok(pin_map)
 
     assert written.strip() == "['NI-DCPower with Logger (Py)', 'NI-DMM with Logger (Py)']"
 
@@ -274,19 +256,17 @@ REGISTER = "        session_management.register_sessions(reservation.session_inf
 
 @pytest.fixture(scope="module")
 def notebook_05() -> Iterator[NotebookKernel]:
-    with notebook_kernel("05_teststand_session_sharing.ipynb") as kernel:
-        kernel.run_until("def my_sequence")
+    with running_notebook("05_teststand_session_sharing.ipynb", until="def my_sequence") as kernel:
         yield kernel
-        _ok(kernel, "course.close()")
 
 
 def _run_mine(kernel: NotebookKernel, steps: str) -> str:
     """Write ``steps`` as the code modules, run the sequence with them, restore the cell."""
     try:
-        _ok(kernel, steps)
-        return _ok(kernel, kernel.cell(RUN_MINE))
+        kernel.run_ok(steps)
+        return kernel.run_ok(kernel.cell(RUN_MINE))
     finally:
-        _ok(kernel, kernel.cell(STEPS_CELL))
+        kernel.run_ok(kernel.cell(STEPS_CELL))
 
 
 def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
@@ -296,7 +276,7 @@ def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
     assert REGISTER in steps
 
     skipped = _run_mine(notebook_05, steps.replace(REGISTER, ""))
-    after = _ok(notebook_05, notebook_05.cell(RUN_MINE))
+    after = notebook_05.run_ok(notebook_05.cell(RUN_MINE))
 
     assert "| main | NI-DCPower measurement with logger | Passed |" in skipped
     assert "| main | NI-DMM measurement with logger | Passed |" in skipped
@@ -337,8 +317,8 @@ def test_05_the_modules_check_names_what_cleanup_forgot(
     assert old in steps
     _run_mine(notebook_05, steps.replace(old, new))
     checked = notebook_05.run(notebook_05.cell(CHECK_MODULES))
-    _ok(notebook_05, notebook_05.cell(RUN_MINE))  # as shipped: passes its check again
-    as_shipped = _ok(notebook_05, notebook_05.cell(CHECK_MODULES))
+    notebook_05.run_ok(notebook_05.cell(RUN_MINE))  # as shipped: passes its check again
+    as_shipped = notebook_05.run_ok(notebook_05.cell(CHECK_MODULES))
 
     assert checked.error == "AssertionError"
     assert checked.message == f"your code modules break: {rule}" + (
@@ -375,11 +355,11 @@ def test_05_an_early_return_lets_your_cleanup_run_twice(notebook_05: NotebookKer
     )
     twice = notebook_05.cell("my_modules.destroy_logger_sessions()")
     try:
-        _ok(notebook_05, early)
-        printed = _ok(notebook_05, twice)
+        notebook_05.run_ok(early)
+        printed = notebook_05.run_ok(twice)
     finally:
-        _ok(notebook_05, steps)
-    as_shipped = _ok(notebook_05, twice)
+        notebook_05.run_ok(steps)
+    as_shipped = notebook_05.run_ok(twice)
 
     assert printed.splitlines() == ["yours: nothing to do", "shipped: []"]
     assert as_shipped.startswith("yours: No reserved sessions matched")
@@ -396,27 +376,26 @@ COMMIT_ON_CLOSE = "        self.connection.commit()\n        self.connection.clo
 
 
 def test_06_committing_on_close_keeps_a_failed_runs_rows() -> None:
-    with notebook_kernel("06_adapt_to_your_resource.ipynb") as kernel:
-        kernel.run_until(RUNS_CELL)
+    stop = "my_step.close_service()\ndiscovery.unregister_service(registration_id)\n"
+    stop += "server.stop(None)\ncourse.close()"
+    with running_notebook("06_adapt_to_your_resource.ipynb", until=RUNS_CELL, stop=stop) as kernel:
         modules = kernel.cell(MODULES_CELL)
         assert ROLLBACK_IN_CLEANUP in modules
-        _ok(kernel, modules.replace(ROLLBACK_IN_CLEANUP, ""))  # Cleanup never rolls back
+        kernel.run_ok(modules.replace(ROLLBACK_IN_CLEANUP, ""))  # Cleanup never rolls back
         runs = "my_database.unlink()\n" + kernel.cell(RUNS_CELL)
         runs += "\nprint(committed_rows(my_database))"
-        rolled_back_on_close = _ok(kernel, runs)
+        rolled_back_on_close = kernel.run_ok(runs)
 
         resource = kernel.cell(RESOURCE_CELL)
         assert ROLLBACK_ON_CLOSE in resource
         start = kernel.cells.index(resource)
         end = kernel.cells.index(kernel.cell(RUNS_CELL))
-        _ok(kernel, "my_step.close_service()\ndiscovery.unregister_service(registration_id)")
-        _ok(kernel, "server.stop(None)")
-        _ok(kernel, resource.replace(ROLLBACK_ON_CLOSE, COMMIT_ON_CLOSE))
+        kernel.run_ok("my_step.close_service()\ndiscovery.unregister_service(registration_id)")
+        kernel.run_ok("server.stop(None)")
+        kernel.run_ok(resource.replace(ROLLBACK_ON_CLOSE, COMMIT_ON_CLOSE))
         for source in kernel.cells[start + 1 : end]:  # from 2. The resource, as the text says
-            _ok(kernel, source if source != modules else modules.replace(ROLLBACK_IN_CLEANUP, ""))
-        committed_on_close = _ok(kernel, runs)
-        _ok(kernel, "my_step.close_service()\ndiscovery.unregister_service(registration_id)")
-        _ok(kernel, "server.stop(None)\ncourse.close()")
+            kernel.run_ok(source if source != modules else modules.replace(ROLLBACK_IN_CLEANUP, ""))
+        committed_on_close = kernel.run_ok(runs)
 
     assert "run 2: Open the results database passed, step 1 passed, step 2 failed" in (
         rolled_back_on_close
@@ -468,11 +447,10 @@ print(lock_report.summary().split(": ", 1)[1])"""
 
 def test_06_a_hardware_lock_on_the_same_registry_follows_the_pattern() -> None:
     """The notebook's "Try it: a hardware lock": a lock file as the resource, same three lines."""
-    with notebook_kernel("06_adapt_to_your_resource.ipynb") as kernel:
-        kernel.run_until("from session_core.conformance import check_client, check_service")
-        printed = _ok(kernel, LOCK_SERVICE)
-        _ok(kernel, "discovery.unregister_service(registration_id)\nserver.stop(None)")
-        _ok(kernel, "course.close()")
+    until = "from session_core.conformance import check_client, check_service"
+    stop = "discovery.unregister_service(registration_id)\nserver.stop(None)\ncourse.close()"
+    with running_notebook("06_adapt_to_your_resource.ipynb", until=until, stop=stop) as kernel:
+        printed = kernel.run_ok(LOCK_SERVICE)
 
     assert printed.strip() == "13 passed, 0 failed, 1 skipped"  # the proto has no ListSessions
 
@@ -487,14 +465,14 @@ def test_a_cell_run_after_stop_everything_says_to_rerun_the_first_cell() -> None
         "stub.ListSessions(pb.ListSessionsRequest(), timeout=2)"
     )
     with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
-        _ok(kernel, kernel.cell("course = Course()"))
+        kernel.run_ok(kernel.cell("course = Course()"))
         running = kernel.run(call)
-        _ok(kernel, kernel.cell("course.close()"))
+        kernel.run_ok(kernel.cell("course.close()"))
         dead_service = kernel.run(call)
         restarting = kernel.run("course.start_services(plugins=False, results=False)")
-        _ok(kernel, kernel.cell("course = Course()"))  # the first cell again
+        kernel.run_ok(kernel.cell("course = Course()"))  # the first cell again
         again = kernel.run(call)
-        _ok(kernel, "course.close()")
+        kernel.run_ok("course.close()")
 
     assert running.ok
     assert dead_service.error == "_InactiveRpcError"
@@ -512,16 +490,13 @@ def test_03_a_failed_experiment_leaves_nothing_that_breaks_the_next_run() -> Non
 
 
 run_story(Broken)"""
-    with notebook_kernel("03_initialization_behaviors.ipynb") as kernel:
-        kernel.run_until("def run_story")
+    with running_notebook("03_initialization_behaviors.ipynb", until="def run_story") as kernel:
         failed = kernel.run(broken)
-        after = _ok(
-            kernel,
+        after = kernel.run_ok(
             """print(len(open_sessions()))
 rows, _ = run_story(MyLoggerClient)
 print(rows[2][:2], rows[2][3])""",
         )
-        _ok(kernel, "course.close()")
 
     assert failed.error == "KeyError"
     assert after.splitlines() == ["0", "('TestStand Setup', 'INITIALIZE_SESSION_THEN_DETACH') True"]
