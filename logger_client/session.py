@@ -25,7 +25,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from session_core.behaviors import InitializationBehavior
-from session_core.client import ServiceNotFoundError, SessionClient
+from session_core.client import SessionClient
+from session_core.client_errors import ServiceNotFoundError
 from session_core.paths import resolve_local_path
 
 _logger = logging.getLogger(__name__)
@@ -151,12 +152,13 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
         record = MeasurementRecord(
             measurement_name, measurement_configurations, measurement_outputs, timestamp
         )
-        self._get_stub().LogMeasurementData(
-            json_logger_pb2.LogMeasurementDataRequest(
-                session_id=self.session_id, **_record_fields(record)
-            ),
-            timeout=self._timeout,
-        )
+        with self._calling("write the measurement record to"):
+            self._get_stub().LogMeasurementData(
+                json_logger_pb2.LogMeasurementDataRequest(
+                    session_id=self.session_id, **_record_fields(record)
+                ),
+                timeout=self._timeout,
+            )
 
     def log_data_stream(
         self,
@@ -174,9 +176,10 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
         self._require_open()
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        response = self._get_stub().StreamMeasurementData(
-            self._batches(records, batch_size), timeout=timeout
-        )
+        with self._calling("write the measurement records to"):
+            response = self._get_stub().StreamMeasurementData(
+                self._batches(records, batch_size), timeout=timeout
+            )
         return response.records_written
 
     def _batches(

@@ -15,8 +15,8 @@ reservation holds nothing. The timeout is :data:`RESERVATION_TIMEOUT_SECONDS`, b
 caller's gRPC deadline (:func:`reservation_timeout`).
 
 Failures: :func:`fail` ends the RPC with a status code and a message;
-:func:`measurements.failures.reported_as_status` turns reservation and session-client errors into
-such statuses.
+:mod:`measurements.failures` turns a refused reservation and the session clients' typed errors
+into such statuses.
 """
 
 from __future__ import annotations

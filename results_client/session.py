@@ -20,7 +20,8 @@ import grpc
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
 from session_core.behaviors import InitializationBehavior
-from session_core.client import ServiceNotFoundError, SessionClient
+from session_core.client import SessionClient
+from session_core.client_errors import ServiceNotFoundError
 from session_core.paths import resolve_local_path
 
 PROVIDED_INTERFACE = "ni.results.v1.database"
@@ -174,10 +175,11 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     def record(self, row: ResultRow) -> int:
         """Record one :class:`ResultRow`; return its row id."""
         self._require_open()
-        response = self._get_stub().RecordResult(
-            pb.RecordResultRequest(session_id=self.session_id, row=row.to_message()),
-            timeout=self._timeout,
-        )
+        with self._calling("record the result in"):
+            response = self._get_stub().RecordResult(
+                pb.RecordResultRequest(session_id=self.session_id, row=row.to_message()),
+                timeout=self._timeout,
+            )
         return response.row_id
 
     def record_results(
@@ -194,12 +196,13 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
         recorded = 0
         iterator = iter(rows)
         while batch := list(itertools.islice(iterator, batch_size)):
-            response = self._get_stub().RecordResults(
-                pb.RecordResultsRequest(
-                    session_id=self.session_id, rows=[row.to_message() for row in batch]
-                ),
-                timeout=self._timeout,
-            )
+            with self._calling("record the results in"):
+                response = self._get_stub().RecordResults(
+                    pb.RecordResultsRequest(
+                        session_id=self.session_id, rows=[row.to_message() for row in batch]
+                    ),
+                    timeout=self._timeout,
+                )
             recorded += response.rows_recorded
         return recorded
 
@@ -214,15 +217,16 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
         self._require_open()
         after = 0
         while True:
-            response = self._get_stub().ReadResults(
-                pb.ReadResultsRequest(
-                    session_id=self.session_id,
-                    run_id=run_id,
-                    after_row_id=after,
-                    max_rows=_PAGE_SIZE,
-                ),
-                timeout=self._timeout,
-            )
+            with self._calling("read the results of"):
+                response = self._get_stub().ReadResults(
+                    pb.ReadResultsRequest(
+                        session_id=self.session_id,
+                        run_id=run_id,
+                        after_row_id=after,
+                        max_rows=_PAGE_SIZE,
+                    ),
+                    timeout=self._timeout,
+                )
             for message in response.results:
                 yield StoredResult.from_message(message)
             if len(response.results) < _PAGE_SIZE:
@@ -232,9 +236,10 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     def commit(self) -> int:
         """Commit the session's transaction; return how many rows became visible."""
         self._require_open()
-        response = self._get_stub().Commit(
-            pb.CommitRequest(session_id=self.session_id), timeout=self._timeout
-        )
+        with self._calling("commit the results in"):
+            response = self._get_stub().Commit(
+                pb.CommitRequest(session_id=self.session_id), timeout=self._timeout
+            )
         return response.rows_committed
 
     def commit_if_created(self) -> int:
@@ -253,9 +258,10 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     def rollback(self) -> int:
         """Discard the rows not yet committed; return how many."""
         self._require_open()
-        response = self._get_stub().Rollback(
-            pb.RollbackRequest(session_id=self.session_id), timeout=self._timeout
-        )
+        with self._calling("roll back the results in"):
+            response = self._get_stub().Rollback(
+                pb.RollbackRequest(session_id=self.session_id), timeout=self._timeout
+            )
         return response.rows_discarded
 
     def close_database(self) -> None:

@@ -4,13 +4,20 @@ Entering the context initializes (creates or attaches to) the server session of 
 NI's ``SessionInitializationBehavior`` says; leaving it closes the server session exactly when that
 behaviour says so (:func:`session_core.behaviors.closes_on_exit`), and always closes the client's
 own channel. A subclass names its service and sends its own initialize and close calls.
+
+A failed call raises a typed :class:`session_core.client_errors.SessionClientError` (still a
+``grpc.RpcError``): :class:`~session_core.client_errors.ServiceUnreachableError` or
+:class:`~session_core.client_errors.ResourceRefusedError` when opening, and
+:class:`~session_core.client_errors.SessionCallError` for a call on the open session.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -20,6 +27,12 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from session_core.behaviors import InitializationBehavior, closes_on_exit, server_behavior
+from session_core.client_errors import (
+    ServiceNotFoundError,
+    SessionCallError,
+    SessionClientError,
+    opening_error,
+)
 from session_core.paths import resolve_local_path
 
 _logger = logging.getLogger(__name__)
@@ -28,10 +41,6 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 
 StubT = TypeVar("StubT")
 SelfT = TypeVar("SelfT", bound="SessionClient[Any]")
-
-
-class ServiceNotFoundError(RuntimeError):
-    """The service could not be located or reached through the NI Discovery Service."""
 
 
 class SessionClient(abc.ABC, Generic[StubT]):
@@ -143,9 +152,13 @@ class SessionClient(abc.ABC, Generic[StubT]):
         """Create or attach to the server session (once; entering the context calls this)."""
         if self._open:
             return
-        self.session_id, self.new_session_initialized = self._initialize_session(
-            self._get_stub(), self._server_behavior
-        )
+        stub = self._get_stub()
+        try:
+            self.session_id, self.new_session_initialized = self._initialize_session(
+                stub, self._server_behavior
+            )
+        except grpc.RpcError as error:
+            raise opening_error(self, error) from error
         self._open = True
         _logger.debug(
             "%s session %s of %s.",
@@ -157,13 +170,26 @@ class SessionClient(abc.ABC, Generic[StubT]):
     def close_session(self) -> None:
         """Close the server session now, whatever the behaviour (other clients lose it too)."""
         self._require_open()
-        self._close_session(self._get_stub())
+        with self._calling(f"close the {self.RESOURCE_KIND}"):
+            self._close_session(self._get_stub())
         self._open = False
 
     @property
     def is_open(self) -> bool:
         """Whether this client holds an initialized, not yet closed session."""
         return self._open
+
+    @contextlib.contextmanager
+    def _calling(self, action: str) -> Iterator[None]:
+        """A failed call on the open session becomes a :class:`SessionCallError` naming
+        ``action`` ("write the measurement record to"), followed by the resource's name.
+        """
+        try:
+            yield
+        except SessionClientError:
+            raise
+        except grpc.RpcError as error:
+            raise SessionCallError(self, action, error) from error
 
     # -- connection ------------------------------------------------------------------------
 
@@ -201,7 +227,9 @@ class SessionClient(abc.ABC, Generic[StubT]):
                 f"the {self.SERVICE_DISPLAY_NAME} ({self.PROVIDED_INTERFACE}, "
                 f"{self.SERVICE_CLASS}) could not be resolved through the NI Discovery Service: "
                 f"{error.code().name}: {(error.details() or '').rstrip('.')}. Start it with "
-                f"`python -m {self.SERVICE_MODULE}`."
+                f"`python -m {self.SERVICE_MODULE}`.",
+                resource_kind=self.RESOURCE_KIND,
+                resource_name=self.resource_name,
             ) from error
         self._address = location.insecure_address
         return self._address

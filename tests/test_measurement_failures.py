@@ -1,11 +1,12 @@
-"""``measurements.failures.reported_as_status`` without services: which call failed is read from
-the traceback, and each failure becomes the status and message a plug-in's caller sees.
+"""``measurements.failures`` without services: the session clients raise typed errors, and each
+failure becomes the status and message a plug-in's caller sees.
 
 (tests/test_measurements.py checks the same messages end to end, with the plug-ins running.)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,8 +22,18 @@ from ni.measurementlink.sessionmanagement.v1.client import (
 )
 
 from logger_client import JsonLoggerClient
-from measurements.failures import reported_as_status
+from measurements.failures import (
+    fail_if_no_session_of_type,
+    reservation_failed,
+    session_failed,
+)
 from results_client import ResultRow, ResultsDatabaseClient
+from session_core.client_errors import (
+    ResourceRefusedError,
+    ServiceNotFoundError,
+    ServiceUnreachableError,
+    SessionCallError,
+)
 
 PINS = ["DMMPin", "LoggerPin"]
 HINTS = {INSTRUMENT_TYPE_NI_DMM: "Select one pin connected to an NI-DMM for nidmm_pin."}
@@ -65,14 +76,20 @@ def raising(error: BaseException) -> Callable[..., Any]:
     return call
 
 
-def status_of(action: Callable[[], object]) -> tuple[grpc.StatusCode, str]:
-    """Run ``action`` inside ``reported_as_status``; return the status the RPC ended with."""
+def status_of(report: Callable[[Any], object]) -> tuple[grpc.StatusCode, str]:
+    """Call ``report(measurement_service)``; return the status the RPC ended with."""
     context = FakeContext()
     with pytest.raises(AbortedError):
-        with reported_as_status(SimpleNamespace(context=context), PINS, hints=HINTS):  # type: ignore[arg-type]
-            action()
+        report(SimpleNamespace(context=context))
     assert context.status is not None
     return context.status
+
+
+def raised_by(action: Callable[[], object]) -> BaseException:
+    """What ``action`` raises."""
+    with pytest.raises(BaseException) as raised:
+        action()
+    return raised.value
 
 
 class StubbedLogger(JsonLoggerClient):
@@ -109,31 +126,33 @@ def test_a_refused_reservation_names_the_pins_and_the_pin_map(
     code: grpc.StatusCode, waited: str
 ) -> None:
     client = StubbedManagement(FakeRpcError(code, "no"))
-
-    assert status_of(
+    error = raised_by(
         lambda: client.reserve_sessions(FakeContext.pin_map_context, PINS, timeout=60.0)
-    ) == (
+    )
+
+    assert status_of(lambda service: reservation_failed(service, PINS, 60.0, error)) == (  # type: ignore[arg-type]
         code,
         f"Could not reserve the pins DMMPin, LoggerPin of pin map 'the-pin-map' (sites [0]){waited}"
         ": no",
     )
 
 
-def test_a_failed_unreservation_is_not_reported_as_a_reservation() -> None:
-    error = FakeRpcError(grpc.StatusCode.UNAVAILABLE, "gone")
-    reservation = MultiSessionReservation(StubbedManagement(error), session_info=[])
+def test_a_reservation_nis_context_refuses_as_a_value_error_is_an_invalid_argument() -> None:
+    error = ValueError("You must specify at least one pin or relay name.")
 
-    with pytest.raises(FakeRpcError) as raised:
-        with reported_as_status(SimpleNamespace(context=FakeContext()), PINS, hints=HINTS):  # type: ignore[arg-type]
-            reservation.unreserve()
-
-    assert raised.value is error
+    assert status_of(lambda service: reservation_failed(service, [], 1.0, error)) == (  # type: ignore[arg-type]
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "Cannot reserve: You must specify at least one pin or relay name.",
+    )
 
 
 def test_a_log_file_the_service_refuses(tmp_path: Path) -> None:
     log = StubbedLogger(tmp_path / "x.csv", FakeRpcError(grpc.StatusCode.INVALID_ARGUMENT, "bad"))
+    error = raised_by(log.__enter__)
 
-    assert status_of(log.__enter__) == (
+    assert isinstance(error, ResourceRefusedError)
+    assert (error.code(), error.details()) == (grpc.StatusCode.INVALID_ARGUMENT, "bad")
+    assert status_of(lambda service: session_failed(service, error)) == (  # type: ignore[arg-type]
         grpc.StatusCode.INVALID_ARGUMENT,
         f"The JSON Logger Service refused the log file {str(tmp_path / 'x.csv')!r} (the name of "
         "the JsonLoggerService instrument in the pin map): bad",
@@ -143,8 +162,10 @@ def test_a_log_file_the_service_refuses(tmp_path: Path) -> None:
 @pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED])
 def test_an_unreachable_service(tmp_path: Path, code: grpc.StatusCode) -> None:
     log = StubbedLogger(tmp_path / "x.ndjson", FakeRpcError(code, "down"))
+    error = raised_by(log.__enter__)
 
-    assert status_of(log.__enter__) == (
+    assert isinstance(error, ServiceUnreachableError)
+    assert status_of(lambda service: session_failed(service, error)) == (  # type: ignore[arg-type]
         grpc.StatusCode.UNAVAILABLE,
         f"Cannot reach the JSON Logger Service to open the log file "
         f"{str(tmp_path / 'x.ndjson')!r}: down. Start it with `python -m logger_service`.",
@@ -156,9 +177,10 @@ def test_a_service_the_discovery_service_does_not_know(tmp_path: Path) -> None:
         resolve_service=raising(FakeRpcError(grpc.StatusCode.NOT_FOUND, "unknown service"))
     )
     log = JsonLoggerClient(tmp_path / "x.ndjson", discovery_client=discovery)  # type: ignore[arg-type]
+    error = raised_by(log.__enter__)
 
-    code, message = status_of(log.__enter__)
-
+    assert isinstance(error, ServiceNotFoundError)
+    code, message = status_of(lambda service: session_failed(service, error))  # type: ignore[arg-type]
     assert code is grpc.StatusCode.FAILED_PRECONDITION
     assert message.startswith(
         f"Cannot use the log file {str(tmp_path / 'x.ndjson')!r}: the JSON Logger Service "
@@ -169,8 +191,10 @@ def test_a_service_the_discovery_service_does_not_know(tmp_path: Path) -> None:
 def test_a_record_the_logger_cannot_write(tmp_path: Path) -> None:
     log = StubbedLogger(tmp_path / "x.ndjson", FakeRpcError(grpc.StatusCode.INTERNAL, "disk full"))
     log._open = True  # opened earlier
+    error = raised_by(lambda: log.log_data("step", {}, {}))
 
-    assert status_of(lambda: log.log_data("step", {}, {})) == (
+    assert isinstance(error, SessionCallError) and isinstance(error, grpc.RpcError)
+    assert status_of(lambda service: session_failed(service, error)) == (  # type: ignore[arg-type]
         grpc.StatusCode.INTERNAL,
         f"Could not write the measurement record to {str(tmp_path / 'x.ndjson')!r}: disk full",
     )
@@ -185,8 +209,9 @@ def test_results_the_database_cannot_record(tmp_path: Path) -> None:
 
     database = Stubbed(tmp_path / "r.db", address="127.0.0.1:1")
     database._open = True
+    error = raised_by(lambda: database.record_results([ResultRow("v", 1.0)]))
 
-    assert status_of(lambda: database.record_results([ResultRow("v", 1.0)])) == (
+    assert status_of(lambda service: session_failed(service, error)) == (  # type: ignore[arg-type]
         grpc.StatusCode.INVALID_ARGUMENT,
         f"Could not record the results in {str(tmp_path / 'r.db')!r}: nan",
     )
@@ -195,39 +220,39 @@ def test_results_the_database_cannot_record(tmp_path: Path) -> None:
 def test_no_session_of_an_instrument_type_gives_the_hint_for_it() -> None:
     reservation = MultiSessionReservation(StubbedManagement(RuntimeError()), session_info=[])
 
-    code, message = status_of(
-        lambda: reservation.initialize_session(
-            lambda info: info, INSTRUMENT_TYPE_NI_DMM
-        ).__enter__()
-    )
+    def hint_for(type_id: str) -> tuple[grpc.StatusCode, str]:
+        error = raised_by(
+            lambda: reservation.initialize_session(lambda info: info, type_id).__enter__()
+        )
+        assert isinstance(error, ValueError)
+        return status_of(lambda service: fail_if_no_session_of_type(service, error, HINTS))
+
+    code, message = hint_for(INSTRUMENT_TYPE_NI_DMM)
     assert code is grpc.StatusCode.INVALID_ARGUMENT
     assert message.startswith("No reserved sessions matched instrument type ID 'niDMM'.")
     assert message.endswith(" Select one pin connected to an NI-DMM for nidmm_pin.")
-
-    code, message = status_of(
-        lambda: reservation.initialize_session(lambda info: info, "Other").__enter__()
+    assert hint_for("Other")[1].endswith(
+        " Select a pin connected to the Other instrument of the pin map."
     )
-    assert message.endswith(" Select a pin connected to the Other instrument of the pin map.")
+    assert hint_for("JsonLoggerService")[1].endswith("for json_logger_pin.")
 
 
-def test_other_errors_of_the_reservation_methods_are_invalid_arguments() -> None:
-    reservation = MultiSessionReservation(StubbedManagement(RuntimeError()), session_info=[])
-
-    assert status_of(lambda: reservation.initialize_nidmm_session().__enter__()) == (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "This method requires a discovery client.",
-    )
-
-
-@pytest.mark.parametrize(
-    "error", [ValueError("ours"), FakeRpcError(grpc.StatusCode.INTERNAL, "a driver's")]
-)
-def test_other_errors_pass_through_unchanged(error: Exception) -> None:
+def test_other_value_errors_are_left_to_the_caller() -> None:
     context = FakeContext()
 
-    with pytest.raises(type(error)) as raised:
-        with reported_as_status(SimpleNamespace(context=context), PINS, hints=HINTS):  # type: ignore[arg-type]
-            raising(error)()
+    fail_if_no_session_of_type(SimpleNamespace(context=context), ValueError("ours"), HINTS)  # type: ignore[arg-type]
 
-    assert raised.value is error
     assert context.status is None
+
+
+def test_no_shipped_code_reads_traceback_frames() -> None:
+    """Which call failed is known from where it was caught and its type, never from frames."""
+    root = Path(__file__).resolve().parents[1]
+    shipped = ["session_core", "logger_client", "results_client", "measurements", "teststand"]
+    readers = [
+        str(path.relative_to(root))
+        for package in shipped
+        for path in (root / package).rglob("*.py")
+        if re.search(r"f_locals|walk_tb|extract_tb|tb_frame", path.read_text(encoding="utf-8"))
+    ]
+    assert readers == []

@@ -13,9 +13,9 @@ the results database's, then the NI-DCPower sessions, so an unreachable logger o
 path fails before the instrument is touched. Run alone, the plug-in created the database session
 and commits its rows; under TestStand, Cleanup commits the run.
 
-:func:`measurements.failures.reported_as_status`, entered first, turns a reservation or session
-failure into a clear gRPC status once everything is released; NI-DCPower errors, cancellation and
-the caller's deadline are reported here.
+A refused reservation and the session clients' typed errors become clear gRPC statuses in
+``measure``'s own ``except`` clauses (:mod:`measurements.failures`), once everything is
+released; NI-DCPower errors, cancellation and the caller's deadline are reported here.
 """
 
 from __future__ import annotations
@@ -38,13 +38,18 @@ from measurements._plugin_host import (
     fail,
     reservation_timeout,
 )
-from measurements.failures import reported_as_status
+from measurements.failures import (
+    fail_if_no_session_of_type,
+    reservation_failed,
+    session_failed,
+)
 from measurements.nidcpower_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
 from results_client import (
     RESULTS_DATABASE_INSTRUMENT_TYPE,
     ResultRow,
     ResultsDatabaseSessionConstructor,
 )
+from session_core.client_errors import ServiceNotFoundError, SessionClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -137,75 +142,83 @@ def measure(
     cancelled = threading.Event()
     measurement_service.context.add_cancel_callback(cancelled.set)
 
-    with (
-        reported_as_status(measurement_service, pins, hints=PIN_HINTS),
-        measurement_service.context.reserve_sessions(
-            pins, timeout=reservation_timeout(measurement_service)
-        ) as reservation,
-        reservation.initialize_session(
-            JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
-        ) as log_info,
-        (
+    timeout = reservation_timeout(measurement_service)
+    try:
+        reservation = measurement_service.context.reserve_sessions(pins, timeout=timeout)
+    except (grpc.RpcError, ValueError) as error:
+        reservation_failed(measurement_service, pins, timeout, error)
+    try:
+        with (
+            reservation,
             reservation.initialize_session(
-                ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
-            )
-            if results_database_pin
-            else contextlib.nullcontext()
-        ) as database_info,
-        reservation.initialize_nidcpower_sessions() as session_infos,
-    ):
-        results = _source_and_measure(
-            session_infos,
-            cancelled,
-            voltage_level=voltage_level,
-            voltage_level_range=voltage_level_range,
-            current_limit=current_limit,
-            current_limit_range=current_limit_range,
-            source_delay=source_delay,
-        )
-        measured = (
-            [result.site for result in results],
-            [result.pin for result in results],
-            [result.voltage for result in results],
-            [result.current for result in results],
-            [result.in_compliance for result in results],
-        )
-        configurations = {
-            "nidcpower_pins": dcpower_pins,
-            "json_logger_pin": json_logger_pin,
-            "voltage_level": voltage_level,
-            "voltage_level_range": voltage_level_range,
-            "current_limit": current_limit,
-            "current_limit_range": current_limit_range,
-            "source_delay": source_delay,
-        }
-        outputs = dict(zip(OUTPUT_NAMES, measured, strict=True))
-        log = log_info.session
-        log.log_data(step_name, configurations, outputs)
-        if database_info is not None:
-            database = database_info.session
-            database.record_results(
-                row
-                for result in results
-                for row in (
-                    ResultRow(
-                        f"{result.pin} voltage",
-                        result.voltage,
-                        unit="V",
-                        step_name=step_name,
-                        site=result.site,
-                    ),
-                    ResultRow(
-                        f"{result.pin} current",
-                        result.current,
-                        unit="A",
-                        high_limit=current_limit,
-                        step_name=step_name,
-                        site=result.site,
-                    ),
+                JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
+            ) as log_info,
+            (
+                reservation.initialize_session(
+                    ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
                 )
+                if results_database_pin
+                else contextlib.nullcontext()
+            ) as database_info,
+            reservation.initialize_nidcpower_sessions() as session_infos,
+        ):
+            results = _source_and_measure(
+                session_infos,
+                cancelled,
+                voltage_level=voltage_level,
+                voltage_level_range=voltage_level_range,
+                current_limit=current_limit,
+                current_limit_range=current_limit_range,
+                source_delay=source_delay,
             )
-            database.commit_if_created()  # run alone; under TestStand, Cleanup commits
+            measured = (
+                [result.site for result in results],
+                [result.pin for result in results],
+                [result.voltage for result in results],
+                [result.current for result in results],
+                [result.in_compliance for result in results],
+            )
+            configurations = {
+                "nidcpower_pins": dcpower_pins,
+                "json_logger_pin": json_logger_pin,
+                "voltage_level": voltage_level,
+                "voltage_level_range": voltage_level_range,
+                "current_limit": current_limit,
+                "current_limit_range": current_limit_range,
+                "source_delay": source_delay,
+            }
+            outputs = dict(zip(OUTPUT_NAMES, measured, strict=True))
+            log = log_info.session
+            log.log_data(step_name, configurations, outputs)
+            if database_info is not None:
+                database = database_info.session
+                database.record_results(
+                    row
+                    for result in results
+                    for row in (
+                        ResultRow(
+                            f"{result.pin} voltage",
+                            result.voltage,
+                            unit="V",
+                            step_name=step_name,
+                            site=result.site,
+                        ),
+                        ResultRow(
+                            f"{result.pin} current",
+                            result.current,
+                            unit="A",
+                            high_limit=current_limit,
+                            step_name=step_name,
+                            site=result.site,
+                        ),
+                    )
+                )
+                database.commit_if_created()  # run alone; under TestStand, Cleanup commits
+    except (SessionClientError, ServiceNotFoundError) as error:
+        session_failed(measurement_service, error)  # the sessions are closed, the pins released
+    except ValueError as error:
+        fail_if_no_session_of_type(measurement_service, error, PIN_HINTS)
+        raise
     _logger.info("Measured: %s", results)
     return measured
 

@@ -9,8 +9,9 @@ before the instrument is touched. The record holds the configurations (with the 
 measured) and the real outputs, ``absolute_resolution`` included. Run alone, the plug-in created
 the database session and commits its row; under TestStand, Cleanup commits the run.
 
-:func:`measurements.failures.reported_as_status`, entered first, turns a reservation or session
-failure into a clear gRPC status once everything is released; NI-DMM errors are reported here.
+A refused reservation and the session clients' typed errors become clear gRPC statuses in
+``measure``'s own ``except`` clauses (:mod:`measurements.failures`), once everything is
+released; NI-DMM errors are reported here.
 """
 
 from __future__ import annotations
@@ -27,13 +28,18 @@ import nidmm
 
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor
 from measurements._plugin_host import fail, reservation_timeout
-from measurements.failures import reported_as_status
+from measurements.failures import (
+    fail_if_no_session_of_type,
+    reservation_failed,
+    session_failed,
+)
 from measurements.nidmm_with_logger import MEASUI_PATH, SERVICE_CONFIG_PATH
 from results_client import (
     RESULTS_DATABASE_INSTRUMENT_TYPE,
     ResultRow,
     ResultsDatabaseSessionConstructor,
 )
+from session_core.client_errors import ServiceNotFoundError, SessionClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -127,54 +133,62 @@ def measure(
         measurement_range,
         resolution_digits,
     )
-    with (
-        reported_as_status(measurement_service, pins, hints=PIN_HINTS),
-        measurement_service.context.reserve_sessions(
-            pins, timeout=reservation_timeout(measurement_service)
-        ) as reservation,
-        reservation.initialize_session(
-            JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
-        ) as log_info,
-        (
+    timeout = reservation_timeout(measurement_service)
+    try:
+        reservation = measurement_service.context.reserve_sessions(pins, timeout=timeout)
+    except (grpc.RpcError, ValueError) as error:
+        reservation_failed(measurement_service, pins, timeout, error)
+    try:
+        with (
+            reservation,
             reservation.initialize_session(
-                ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
-            )
-            if results_database_pin
-            else contextlib.nullcontext()
-        ) as database_info,
-        reservation.initialize_nidmm_session() as session_info,
-    ):
-        session = session_info.session
-        try:
-            session.configure_measurement_digits(function, measurement_range, resolution_digits)
-            measured_value = float(session.read())
-            absolute_resolution = float(session.resolution_absolute)
-        except nidmm.errors.Error as error:
-            fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DMM: {error}")
-        signal_out_of_range = math.isnan(measured_value) or math.isinf(measured_value)
+                JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
+            ) as log_info,
+            (
+                reservation.initialize_session(
+                    ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
+                )
+                if results_database_pin
+                else contextlib.nullcontext()
+            ) as database_info,
+            reservation.initialize_nidmm_session() as session_info,
+        ):
+            session = session_info.session
+            try:
+                session.configure_measurement_digits(function, measurement_range, resolution_digits)
+                measured_value = float(session.read())
+                absolute_resolution = float(session.resolution_absolute)
+            except nidmm.errors.Error as error:
+                fail(measurement_service, grpc.StatusCode.UNKNOWN, f"NI-DMM: {error}")
+            signal_out_of_range = math.isnan(measured_value) or math.isinf(measured_value)
 
-        configurations = {
-            "nidmm_pin": nidmm_pin,
-            "json_logger_pin": json_logger_pin,
-            "measurement_type": function.name,
-            "range": measurement_range,
-            "resolution_digits": resolution_digits,
-        }
-        outputs = {
-            "measured_value": measured_value,
-            "signal_out_of_range": signal_out_of_range,
-            "absolute_resolution": absolute_resolution,
-        }
-        log = log_info.session
-        log.log_data(step_name, configurations, outputs)
-        if database_info is not None and not signal_out_of_range:
-            database = database_info.session
-            unit = next((u for key, u in _UNITS.items() if key in function.name), "")
-            row = ResultRow(
-                f"{nidmm_pin} {function.name}", measured_value, unit=unit, step_name=step_name
-            )
-            database.record_results([row])
-            database.commit_if_created()  # run alone; under TestStand, Cleanup commits
+            configurations = {
+                "nidmm_pin": nidmm_pin,
+                "json_logger_pin": json_logger_pin,
+                "measurement_type": function.name,
+                "range": measurement_range,
+                "resolution_digits": resolution_digits,
+            }
+            outputs = {
+                "measured_value": measured_value,
+                "signal_out_of_range": signal_out_of_range,
+                "absolute_resolution": absolute_resolution,
+            }
+            log = log_info.session
+            log.log_data(step_name, configurations, outputs)
+            if database_info is not None and not signal_out_of_range:
+                database = database_info.session
+                unit = next((u for key, u in _UNITS.items() if key in function.name), "")
+                row = ResultRow(
+                    f"{nidmm_pin} {function.name}", measured_value, unit=unit, step_name=step_name
+                )
+                database.record_results([row])
+                database.commit_if_created()  # run alone; under TestStand, Cleanup commits
+    except (SessionClientError, ServiceNotFoundError) as error:
+        session_failed(measurement_service, error)  # the sessions are closed, the pins released
+    except ValueError as error:
+        fail_if_no_session_of_type(measurement_service, error, PIN_HINTS)
+        raise
     _logger.info(
         "Measured: value=%g out_of_range=%s resolution=%g",
         measured_value,
