@@ -13,21 +13,20 @@ import json
 import logging
 import math
 import os
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from session_core.behaviors import InitializationBehavior
 from session_core.client import SessionClient
 from session_core.client_errors import ServiceNotFoundError
 from session_core.paths import resolve_local_path
+from session_core.timestamps import to_timestamp
 
 _logger = logging.getLogger(__name__)
 
@@ -79,20 +78,11 @@ def to_text(value: object) -> str:
         return str(value)
 
 
-def _timestamp(moment: datetime | None) -> Timestamp:
-    if moment is None:
-        seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
-        return Timestamp(seconds=seconds, nanos=nanos)
-    stamp = Timestamp()
-    stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    return stamp
-
-
 def _record_fields(record: MeasurementRecord) -> dict[str, Any]:
     """The wire fields of a record, shared by the unary and the batched messages."""
     return {
         "measurement_name": record.measurement_name,
-        "timestamp": _timestamp(record.timestamp),
+        "timestamp": to_timestamp(record.timestamp),
         "measurement_configurations": {
             key: to_text(value) for key, value in record.measurement_configurations.items()
         },
@@ -112,6 +102,7 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     RESOURCE_KIND = "log file"
     INSTRUMENT_TYPE_ID = "JsonLoggerService"
     NOT_FOUND_ERROR = JsonLoggerServiceNotFoundError
+    resolve_resource_name = staticmethod(resolve_resource_name)
 
     def _create_stub(self, channel: grpc.Channel) -> json_logger_pb2_grpc.JsonLoggerStub:
         return json_logger_pb2_grpc.JsonLoggerStub(channel)

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_service.ndjson_log import (
@@ -25,6 +24,7 @@ from session_core import paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, ServiceError, excerpt, reports_errors
 from session_core.registry import SessionRegistry
+from session_core.timestamps import from_timestamp, to_timestamp
 
 _logger = logging.getLogger(__name__)
 
@@ -37,10 +37,7 @@ def _timestamp(request: Record) -> datetime:
     """The client's timestamp when set, else now; always UTC."""
     if not request.HasField("timestamp"):
         return datetime.now(timezone.utc)
-    try:
-        return request.timestamp.ToDatetime(tzinfo=timezone.utc)
-    except ValueError as error:
-        raise InvalidArgumentError(f"timestamp out of range: {error}") from None
+    return from_timestamp(request.timestamp)
 
 
 def _record(request: Record, session_id: str) -> bytes:
@@ -170,11 +167,9 @@ class JsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
 
     def _describe_sessions(self) -> Iterable[json_logger_pb2.SessionDescription]:
         for session in self.registry.sessions():
-            opened_at = Timestamp()
-            opened_at.FromDatetime(session.opened_at)
             yield json_logger_pb2.SessionDescription(
                 session_id=session.session_id,
                 resource_name=str(session.resource.path),
-                opened_at=opened_at,
+                opened_at=to_timestamp(session.opened_at),
                 records_written=session.resource.records_written,
             )

@@ -13,7 +13,7 @@ import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import grpc
 
@@ -23,6 +23,7 @@ from session_core.behaviors import InitializationBehavior
 from session_core.client import SessionClient
 from session_core.client_errors import ServiceNotFoundError
 from session_core.paths import resolve_local_path
+from session_core.timestamps import from_timestamp, to_timestamp
 
 PROVIDED_INTERFACE = "ni.results.v1.database"
 SERVICE_CLASS = "ni.results.ResultsDatabaseService"
@@ -64,10 +65,7 @@ class ResultRow:
             site=self.site,
         )
         if self.measured_at is not None:
-            moment = self.measured_at
-            message.measured_at.FromDatetime(
-                moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-            )
+            message.measured_at.CopyFrom(to_timestamp(self.measured_at))
         return message
 
 
@@ -95,7 +93,7 @@ class StoredResult:
                 step_name=row.step_name,
                 run_id=row.run_id,
                 site=row.site,
-                measured_at=row.measured_at.ToDatetime(tzinfo=timezone.utc),
+                measured_at=from_timestamp(row.measured_at, field="measured_at"),
             ),
             session_id=message.session_id,
             passed=message.passed if message.HasField("passed") else None,

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
@@ -20,6 +19,7 @@ from session_core import paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
 from session_core.registry import SessionRegistry
+from session_core.timestamps import from_timestamp, to_timestamp
 
 _logger = logging.getLogger(__name__)
 
@@ -28,10 +28,7 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ResultsDatabase"].full_name
 
 def _row(message: pb.ResultRow) -> Row:
     if message.HasField("measured_at"):
-        try:
-            measured_at = message.measured_at.ToDatetime(tzinfo=timezone.utc)
-        except ValueError as error:
-            raise InvalidArgumentError(f"measured_at out of range: {error}") from None
+        measured_at = from_timestamp(message.measured_at, field="measured_at")
     else:
         measured_at = datetime.now(timezone.utc)
     return Row(
@@ -45,12 +42,6 @@ def _row(message: pb.ResultRow) -> Row:
         site=message.site,
         measured_at=measured_at,
     )
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def _stored(stored: StoredRow) -> pb.StoredResult:
@@ -67,7 +58,7 @@ def _stored(stored: StoredRow) -> pb.StoredResult:
             low_limit=row.low_limit,
             high_limit=row.high_limit,
             site=row.site,
-            measured_at=_timestamp(row.measured_at),
+            measured_at=to_timestamp(row.measured_at),
         ),
     )
     if stored.passed is not None:
@@ -192,7 +183,7 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
                 session_id=session.session_id,
                 resource_name=store.resource.display_name,
                 backend=store.backend.kind,
-                opened_at=_timestamp(session.opened_at),
+                opened_at=to_timestamp(session.opened_at),
                 rows_pending=store.rows_pending,
                 rows_committed=store.rows_committed,
             )
