@@ -124,10 +124,6 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
             json_logger_pb2.CloseFileRequest(session_id=self.session_id), timeout=self._timeout
         )
 
-    def close_file(self) -> None:
-        """Close the server session now, whatever the behaviour (other clients lose it too)."""
-        self.close_session()
-
     # -- logging ---------------------------------------------------------------------------
 
     def log_data(

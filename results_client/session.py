@@ -261,7 +261,3 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
                 pb.RollbackRequest(session_id=self.session_id), timeout=self._timeout
             )
         return response.rows_discarded
-
-    def close_database(self) -> None:
-        """Close the server session now, whatever the behaviour (uncommitted rows roll back)."""
-        self.close_session()

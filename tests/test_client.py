@@ -163,7 +163,7 @@ def test_explicit_close_file_then_exit_does_not_close_twice(
     logger_address: str, stub: JsonLoggerStub, log_path: Path
 ) -> None:
     with JsonLoggerClient(log_path, address=logger_address) as client:
-        client.close_file()
+        client.close_session()
         assert not client.is_open
 
     with pytest.raises(RuntimeError, match="not open"):

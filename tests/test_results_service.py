@@ -532,7 +532,7 @@ def test_client_rollback_and_close_database(results_address: str, database: Data
         client.record_result("discarded", 2.0)
         assert client.rollback() == 1
         client.record_result("closed-away", 3.0)
-        client.close_database()
+        client.close_session()
         assert not client.is_open
         with pytest.raises(RuntimeError, match="not open"):
             client.record_result("late", 4.0)
@@ -555,7 +555,7 @@ def test_client_commits_if_created_only_the_session_it_created(
             assert step.commit_if_created() == 0  # Cleanup owns the transaction
         assert database.committed() == []
         assert setup.commit() == 1  # Cleanup
-        setup.close_database()
+        setup.close_session()
 
     # Run alone, the plug-in creates the session and owns its transaction.
     with ResultsDatabaseClient(database.resource_name, address=results_address) as alone:

@@ -54,11 +54,6 @@ _SIMPLE_INSTRUMENTS: dict[str, str] = {
     "NIDAQmxTask": NI_DAQMX,
     "NIRelayDriverModule": NI_RELAY_DRIVER,
 }
-_KNOWN_SECTIONS = frozenset(
-    {"Instruments", "Pins", "PinGroups", "Relays", "RelayGroups", "Sites", "Connections"}
-)
-
-
 def parse_pin_map(xml: str) -> PinMap:
     """Parse pin-map XML text (a leading BOM is tolerated).
 

@@ -242,12 +242,6 @@ class ReservationManager:
         with self._lock:
             return len(self._waiters)
 
-    def wake_waiters(self) -> None:
-        """Make every waiter re-check its state."""
-        with self._lock:
-            for waiter in self._waiters:
-                waiter.condition.notify()
-
     def stop(self) -> None:
         """Fail every current and future reserve with ServiceStoppingError; idempotent."""
         with self._lock:
