@@ -51,6 +51,20 @@ def open_fd_targets(pid: int) -> list[str]:
 
 
 @pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private local-platform state folder that this process's NI clients read their key file
+    from (the activation's variables pointed at it, the others cleared)."""
+    from local_ni_platform import activation
+
+    directory = tmp_path / "state"
+    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
+    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
+    for name in activation.CLUSTER_ID_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return directory
+
+
+@pytest.fixture
 def device_server_channel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[grpc.Channel]:

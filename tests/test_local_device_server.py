@@ -72,16 +72,6 @@ ATTRIBUTE_NOT_RECOGNIZED = -1074135028
 
 
 @pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
-
-
-@pytest.fixture
 def part() -> DeviceServerPart:
     return DeviceServerPart()
 

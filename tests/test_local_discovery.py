@@ -17,6 +17,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1 import discovery_service_pb2 as pb2
 from ni.measurementlink.discovery.v1 import discovery_service_pb2_grpc as pb2_grpc
 from ni.measurementlink.discovery.v1.client import (
@@ -72,22 +73,6 @@ def service_info(
 
 def location(port: int | str, *, host: str = "localhost", ssl_port: str = "") -> ServiceLocation:
     return ServiceLocation(location=host, insecure_port=str(port), ssl_authenticated_port=ssl_port)
-
-
-def rpc_error(excinfo: pytest.ExceptionInfo[grpc.RpcError]) -> tuple[grpc.StatusCode, str]:
-    error = excinfo.value
-    return error.code(), error.details() or ""
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private state folder that this process's NI clients read their key file from."""
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
 
 
 @pytest.fixture

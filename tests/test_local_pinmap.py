@@ -12,12 +12,12 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1 import pin_map_service_pb2 as pb2
 from ni.measurementlink.pinmap.v1 import pin_map_service_pb2_grpc as pb2_grpc
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 
-from local_ni_platform import activation
 from local_ni_platform.activation import activate
 from local_ni_platform.pinmap import (
     InvalidPinMapError,
@@ -36,11 +36,6 @@ PIN_MAP_INTERFACE = "ni.measurementlink.pinmap.v1.PinMapService"
 NAMESPACE = "http://www.ni.com/TestStand/SemiconductorModule/PinMap.xsd"
 
 
-def rpc_error(excinfo: pytest.ExceptionInfo[grpc.RpcError]) -> tuple[grpc.StatusCode, str]:
-    error = excinfo.value
-    return error.code(), error.details() or ""
-
-
 def pin_map_xml(body: str, *, version: str = "1.6", namespace: str = NAMESPACE) -> str:
     """A pin map document with ``body`` inside the root element."""
     return (
@@ -55,17 +50,6 @@ SMALL_BODY = (
     '<Connections><Connection pin="Pin1" siteNumber="0" instrument="DMM1" channel="0" />'
     "</Connections>"
 )
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private state folder that this process's NI clients read their key file from."""
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
 
 
 @pytest.fixture

@@ -44,7 +44,6 @@ from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, Sessio
 from nidcpower import nidcpower_pb2 as dcpower_pb2
 from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 
-from local_ni_platform import activation
 from local_ni_platform.activation import activate
 from local_ni_platform.device_server import (
     DCPowerSession,
@@ -96,16 +95,6 @@ def timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import grpc
 import pytest
+from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1 import session_management_service_pb2 as pb2
@@ -32,7 +33,6 @@ from ni.measurementlink.sessionmanagement.v1.client import (
     SessionManagementClient,
 )
 
-from local_ni_platform import activation
 from local_ni_platform.activation import activate
 from local_ni_platform.parts import PlatformPart
 from local_ni_platform.platform import LocalPlatform
@@ -54,11 +54,6 @@ BACKSTOP = 60.0
 """The service's re-check interval for waiting reservations in these tests (far above BOUND)."""
 
 
-def rpc_error(excinfo: pytest.ExceptionInfo[grpc.RpcError]) -> tuple[grpc.StatusCode, str]:
-    error = excinfo.value
-    return error.code(), error.details() or ""
-
-
 def wait_until(condition: Callable[[], bool], what: str) -> None:
     """Bounded wait for the state under test (the server-side waiter count)."""
     deadline = time.monotonic() + BOUND
@@ -66,17 +61,6 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"Timed out waiting until {what}.")
         time.sleep(0.005)
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private state folder that this process's NI clients read their key file from."""
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
 
 
 @pytest.fixture
