@@ -54,6 +54,8 @@ _SIMPLE_INSTRUMENTS: dict[str, str] = {
     "NIDAQmxTask": NI_DAQMX,
     "NIRelayDriverModule": NI_RELAY_DRIVER,
 }
+
+
 def parse_pin_map(xml: str) -> PinMap:
     """Parse pin-map XML text (a leading BOM is tolerated).
 
