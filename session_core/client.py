@@ -51,10 +51,10 @@ class SessionClient(abc.ABC, Generic[StubT]):
     SERVICE_DISPLAY_NAME: ClassVar[str]
     SERVICE_MODULE: ClassVar[str]
     """``python -m <module>`` starts the service (named in error messages)."""
-    RESOURCE_KIND: ClassVar[str]
+    RESOURCE_KIND: ClassVar[str] = "resource"
     """What the resource is, in error messages: "log file", "results database"."""
-    INSTRUMENT_TYPE_ID: ClassVar[str]
-    """The ``instrumentTypeId`` of the resource's custom instrument in a pin map."""
+    INSTRUMENT_TYPE_ID: ClassVar[str] = ""
+    """The ``instrumentTypeId`` of the resource's custom instrument in a pin map (if it has one)."""
     NOT_FOUND_ERROR: ClassVar[type[ServiceNotFoundError]] = ServiceNotFoundError
 
     def __init__(

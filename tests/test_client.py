@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -255,3 +257,37 @@ def test_nothing_is_sent_before_the_context_is_entered(
     JsonLoggerClient(log_path, address="127.0.0.1:1")  # an unreachable address is never dialled
 
     assert not log_path.exists()
+
+
+def test_a_minimal_client_subclass_closes_and_reports_errors(logger_address: str) -> None:
+    """A subclass naming only its service (as notebook 6's does) gets every message right."""
+    from json_logger import json_logger_pb2_grpc as pb_grpc
+    from session_core.client import SessionClient
+    from session_core.client_errors import ResourceRefusedError
+
+    class Minimal(SessionClient[pb_grpc.JsonLoggerStub]):
+        PROVIDED_INTERFACE = "ni.logger.v1.json"
+        SERVICE_CLASS = "ni.logger.JSONLogService"
+        SERVICE_DISPLAY_NAME = "My Logger"
+        SERVICE_MODULE = "my_logger"
+
+        def _create_stub(self, channel: grpc.Channel) -> pb_grpc.JsonLoggerStub:
+            return pb_grpc.JsonLoggerStub(channel)
+
+        def _initialize_session(self, stub: Any, behavior: Any) -> tuple[str, bool]:
+            response = stub.InitializeFile(
+                pb.InitializeFileRequest(
+                    resource_name=self.resource_name, session_initialization_behavior=int(behavior)
+                )
+            )
+            return response.session_id, response.new_session_initialized
+
+        def _close_session(self, stub: Any) -> None:
+            stub.CloseFile(pb.CloseFileRequest(session_id=self.session_id))
+
+    with pytest.raises(ResourceRefusedError, match="The My Logger refused the resource "):
+        with Minimal("/no/such/folder/x.ndjson", address=logger_address):
+            pass
+    with Minimal(Path(tempfile.mkdtemp()) / "x.ndjson", address=logger_address) as client:
+        pass
+    assert not client.is_open  # AUTO created it, so leaving closed it
