@@ -64,8 +64,8 @@ class BreakableLogger(pb_grpc.JsonLoggerServicer):
             key = os.path.realpath(key)
         with self._maybe_locked():
             existing = next((i for i, k in self.sessions.items() if k == key), None)
-            if "racy" in self.defects:
-                time.sleep(0.2)  # check, then create: every caller in this window wins
+            if "racy" in self.defects and behavior == INITIALIZE_NEW:
+                time.sleep(0.1)  # check, then create: every caller in this window wins
             if existing is not None:
                 return self._existing(existing, key, behavior, context)
             if behavior == ATTACH_TO_EXISTING and "attach-creates" not in self.defects:

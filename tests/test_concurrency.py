@@ -8,12 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
+import pytest
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
 from session_core.process import ServiceProcess
 from tests.conftest import open_fd_targets
 from tests.test_server_behaviors import INITIALIZE_NEW, close, initialize
+
+pytestmark = pytest.mark.slow
 
 
 def test_100_concurrent_initialize_new_create_exactly_one_session(

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from notebook_kernel import NotebookKernel, running_notebook
 
+pytestmark = pytest.mark.slow
+
 NOTEBOOK_03 = "03_initialization_behaviors.ipynb"
 MAP_CELL = "SERVER_BEHAVIOR = {"
 CLIENT_CELL = "class MyLoggerClient"

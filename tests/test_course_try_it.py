@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 from notebook_kernel import NotebookKernel, notebook_kernel, running_notebook
 
+pytestmark = pytest.mark.slow
+
 # -- notebook 01 -----------------------------------------------------------------------------
 
 PROTO_CELL = 'proto = """\\'

@@ -43,6 +43,8 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("mkdocs", reason="the docs toolchain is installed on Python >= 3.11 only")
 pytest.importorskip("mkdocs_jupyter", reason="the docs toolchain is installed on Python >= 3.11")
 yaml = pytest.importorskip("yaml")

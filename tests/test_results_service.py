@@ -182,7 +182,7 @@ def postgres_database(server: PostgresServer, stub: ResultsDatabaseStub) -> Iter
         drop_postgres_database(server, name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def database(
     request: pytest.FixtureRequest, tmp_path: Path, stub: ResultsDatabaseStub
 ) -> Iterator[Database]:
@@ -1176,6 +1176,7 @@ def test_missing_postgres_database_is_failed_precondition(
         drop_postgres_database(postgres, name)
 
 
+@pytest.mark.slow  # another writer holds the lock for seconds
 def test_locked_sqlite_file_is_unavailable_then_recovers(
     stub: ResultsDatabaseStub, tmp_path: Path
 ) -> None:
