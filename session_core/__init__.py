@@ -7,7 +7,6 @@
 - ``client`` and ``constructor``: the client context manager and session-constructor bases.
 - ``hosting``, ``registration``, ``service_host``, ``process``: the server, its ready line and
   stop requests, NI Discovery registration from a ``.serviceconfig``, child processes.
-- ``codegen``: the stub generator every contract package uses.
 
 Nothing here knows what a resource is.
 """
