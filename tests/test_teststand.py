@@ -8,11 +8,10 @@ own pin map and log files and leaves no session open or registered.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,8 @@ from click.testing import CliRunner
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1.client import (
+    INSTRUMENT_TYPE_NI_DCPOWER,
     PinMapContext,
-    SessionInformation,
     SessionManagementClient,
 )
 from ni_grpc_extensions.channelpool import GrpcChannelPool
@@ -48,6 +47,7 @@ from teststand import (
     teststand_results_database,
 )
 from teststand.__main__ import main as cli_main
+from teststand.errors import SessionCleanupError, SessionsAlreadyRegisteredError
 from teststand.runner import (
     ModuleNameCollisionError,
     RunReport,
@@ -65,17 +65,6 @@ from teststand.sequence import (
     parse_sequence,
 )
 from teststand.sequence_context import PinMapIdNotSetError, StandInSequenceContext
-from teststand.session_lifecycle import (
-    JSON_LOGGER,
-    NIDCPOWER,
-    NIDMM,
-    SessionCleanupError,
-    SessionCloser,
-    SessionsAlreadyRegisteredError,
-    create_sessions,
-    destroy_sessions,
-    results_database,
-)
 
 TESTSTAND_DIR = DEFAULT_SEQUENCE_PATH.parent
 TIMEOUT = 10.0
@@ -208,9 +197,14 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
 def clean_station(station: Station) -> Iterator[Station]:
     """The station; afterwards whatever a failed test left behind is cleaned up."""
     yield station
-    for kind in (NIDMM, NIDCPOWER, results_database(commit=False), JSON_LOGGER):
+    for cleanup in (
+        teststand_nidmm.destroy_nidmm_sessions,
+        teststand_nidcpower.destroy_nidcpower_sessions,
+        lambda: teststand_results_database.destroy_results_database_sessions(context(None)),
+        teststand_json_logger.destroy_json_logger_sessions,
+    ):
         with contextlib.suppress(Exception):
-            destroy_sessions(kind)
+            cleanup()
     station.device.repository.close_all()
 
 
@@ -277,7 +271,7 @@ def test_setup_failing_on_the_second_session_leaves_nothing_open(
 ) -> None:
     station = clean_station
     pin_map_id = station.register_pin_map(tmp_path, groups=TWO_GROUPS)
-    first, second = station.session_names(pin_map_id, NIDCPOWER.instrument_type_id)
+    first, second = station.session_names(pin_map_id, INSTRUMENT_TYPE_NI_DCPOWER)
     # A session left open (unregistered) under the second name, as by a crashed earlier run.
     with GrpcChannelPool() as pool:
         address = (
@@ -309,16 +303,22 @@ def test_setup_failing_on_the_second_session_leaves_nothing_open(
 
 
 def test_setup_failing_to_register_closes_what_it_opened(
-    clean_station: Station, tmp_path: Path
+    clean_station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class RefusingRegistration(SessionManagementClient):
         def register_sessions(self, session_info: Any) -> None:
             raise RuntimeError("registration refused")
 
     pin_map_id = clean_station.register_pin_map(tmp_path, groups=TWO_GROUPS)
-    for kind in (NIDCPOWER, JSON_LOGGER):
-        with RefusingRegistration() as client, pytest.raises(RuntimeError, match="refused"):
-            create_sessions(context(pin_map_id), kind, client=client)
+    for module, setup in (
+        (teststand_nidcpower, teststand_nidcpower.create_nidcpower_sessions),
+        (teststand_json_logger, teststand_json_logger.create_json_logger_sessions),
+        (teststand_results_database, teststand_results_database.create_results_database_sessions),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(module, "SessionManagementClient", RefusingRegistration)
+            with pytest.raises(RuntimeError, match="refused"):
+                setup(context(pin_map_id))
         clean_station.assert_clean()
 
 
@@ -334,62 +334,47 @@ def test_logger_setup_failing_on_the_second_file_closes_the_first(
     clean_station.assert_clean()
 
 
-def closer_failing_for(
-    kind_closer: Callable[[], contextlib.AbstractContextManager[SessionCloser]], victim: str
-) -> Callable[[], contextlib.AbstractContextManager[SessionCloser]]:
-    @contextlib.contextmanager
-    def closer() -> Iterator[SessionCloser]:
-        with kind_closer() as close:
-
-            def maybe_close(info: SessionInformation) -> bool:
-                if info.session_name == victim:
-                    raise RuntimeError("instrument busy")
-                return close(info)
-
-            yield maybe_close
-
-    return closer
-
-
 def test_cleanup_failing_to_close_one_session_registers_it_again_and_closes_the_others(
-    clean_station: Station, tmp_path: Path
+    clean_station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     station = clean_station
     pin_map_id = station.register_pin_map(tmp_path, groups=TWO_GROUPS)
     first, _ = teststand_nidcpower.create_nidcpower_sessions(context(pin_map_id))
-    flaky = dataclasses.replace(
-        NIDCPOWER, attach_then_close=closer_failing_for(NIDCPOWER.attach_then_close, first)
-    )
+    real_session = nidcpower.Session
 
-    with pytest.raises(SessionCleanupError, match="instrument busy") as raised:
-        destroy_sessions(flaky)
+    def busy_for_first(*args: Any, grpc_options: Any, **kwargs: Any) -> Any:
+        if grpc_options.session_name == first:
+            raise RuntimeError("instrument busy")
+        return real_session(*args, grpc_options=grpc_options, **kwargs)
 
-    assert [failure.session_name for failure in raised.value.failures] == [first]
+    with monkeypatch.context() as patch, pytest.raises(SessionCleanupError, match="busy") as raised:
+        patch.setattr(nidcpower, "Session", busy_for_first)
+        teststand_nidcpower.destroy_nidcpower_sessions()
+
+    assert raised.value.session_names == [first]
     assert station.device_sessions() == [first]  # still open ...
     assert station.registered() == [first]  # ... and still registered: the next Cleanup retries
-    assert destroy_sessions(NIDCPOWER) == [first]
+    assert teststand_nidcpower.destroy_nidcpower_sessions() == [first]
     station.assert_clean()
 
 
-def test_cleanup_failing_to_unregister_leaves_the_session_open_and_registered(
-    clean_station: Station, tmp_path: Path
+def test_cleanup_failing_to_unregister_leaves_the_sessions_open_and_registered(
+    clean_station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     station = clean_station
     pin_map_id = station.register_pin_map(tmp_path, groups=TWO_GROUPS)
-    _, second = teststand_nidcpower.create_nidcpower_sessions(context(pin_map_id))
+    names = teststand_nidcpower.create_nidcpower_sessions(context(pin_map_id))
 
     class RefusingUnregistration(SessionManagementClient):
         def unregister_sessions(self, session_info: Any) -> None:
-            infos = list(session_info)
-            if any(info.session_name == second for info in infos):
-                raise RuntimeError("unregistration refused")
-            super().unregister_sessions(infos)
+            raise RuntimeError("unregistration refused")
 
-    with RefusingUnregistration() as client, pytest.raises(SessionCleanupError, match=second):
-        destroy_sessions(NIDCPOWER, client=client)
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="refused"):
+        patch.setattr(teststand_nidcpower, "SessionManagementClient", RefusingUnregistration)
+        teststand_nidcpower.destroy_nidcpower_sessions()
 
-    assert station.device_sessions() == [second]
-    assert station.registered() == [second]
+    assert station.device_sessions() == sorted(names)  # nothing closed ...
+    assert station.registered() == sorted(names)  # ... and still registered: Cleanup retries
     teststand_nidcpower.destroy_nidcpower_sessions()
     station.assert_clean()
 
