@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT
@@ -53,10 +51,6 @@ def main(
     hosting.configure_logging(verbose, program="json-logger-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
-    if sys.platform != "win32":
-        from local_ni_platform.activation import activate
-
-        activate()
     server = JsonLoggerServer(
         host=host,
         port=port,

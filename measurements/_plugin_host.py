@@ -105,15 +105,11 @@ def ready_prefix(display_name: str, service_class: str) -> str:
 def run_plugin(measurement_service: MeasurementService, *, verbose: int = 0) -> int:
     """Host the plug-in until a stop is requested; return the process exit code.
 
-    Off Windows, NI's discovery client is pointed at the local NI platform first
-    (:func:`local_ni_platform.activation.activate`; on Windows NI's services are used).
+    NI's SDK registers it with the NI Discovery Service: NI's on Windows, the local NI platform's
+    elsewhere (the environment's activation ``.pth`` points NI's discovery client there).
     """
     info = measurement_service.service_info
     configure_logging(verbose, program=info.service_class.rsplit(".", 1)[-1])
-    if sys.platform != "win32":
-        from local_ni_platform.activation import activate
-
-        activate()
     with StopRequests() as stop_requests, ExitStack() as hosting:
         hosting.callback(_close_service, measurement_service)
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from results_service.server import DEFAULT_HOST, ResultsDatabaseServer
@@ -44,10 +42,6 @@ def main(
     hosting.configure_logging(verbose, program="results-database-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
-    if sys.platform != "win32":
-        from local_ni_platform.activation import activate
-
-        activate()
     server = ResultsDatabaseServer(
         host=host,
         port=port,

@@ -45,10 +45,6 @@ def main(sequence_path: Path, pin_map_id: str | None, stop_on_failure: bool, ver
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if sys.platform != "win32":
-        from local_ni_platform.activation import activate
-
-        activate()
     try:
         sequence = load_sequence(sequence_path)
     except SequenceDescriptionError as error:
