@@ -32,7 +32,7 @@ from local_ni_platform.device_server.servicers import (
     Calls,
     DriverServicer,
     Stores,
-    abort_with,
+    abort_as_nis_server,
     field_value,
     reject_unsimulated,
     session_message,
@@ -519,7 +519,7 @@ class DCPowerServicer(DriverServicer, dcpower_pb2_grpc.NiDCPowerServicer):  # ty
     ) -> Any:
         self._compensate(context, request)
         if not request.custom_cable_compensation_data.startswith(CABLE_COMPENSATION_DATA):
-            abort_with(
+            abort_as_nis_server(
                 context,
                 DriverError(INVALID_VALUE, "Not custom cable compensation data of this driver."),
             )

@@ -47,31 +47,37 @@ from local_ni_platform.device_server.errors import (
 )
 from local_ni_platform.device_server.instrument import SimulatedSession
 from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
+from local_ni_platform.status import StatusByError, abort_with
 from local_ni_platform.waits import WaitBudgetExhaustedError
 
 _logger = logging.getLogger(__name__)
 
 NI_ERROR_METADATA_KEY = "ni-error"
 
-_STATUS_BY_ERROR: dict[type[DeviceServerError], grpc.StatusCode] = {
+_STATUS_BY_ERROR: StatusByError = {
     SessionExistsError: grpc.StatusCode.ALREADY_EXISTS,
     SessionNotInitializedError: grpc.StatusCode.FAILED_PRECONDITION,
     SessionNameConflictError: grpc.StatusCode.INVALID_ARGUMENT,
+    WaitDeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,  # before its base class
     WaitAbandonedError: grpc.StatusCode.CANCELLED,
-    WaitDeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
+    DeviceServerError: grpc.StatusCode.INTERNAL,
 }
+"""Errors other than a driver's, by class (the first match wins; see :mod:`..status`)."""
 
 _S = TypeVar("_S", bound=SimulatedSession)
 _R = TypeVar("_R")
 _C = TypeVar("_C", bound=type)
 
 
-def abort_with(context: grpc.ServicerContext, error: DeviceServerError) -> NoReturn:
-    """End the RPC the way NI's server reports ``error``."""
+def abort_as_nis_server(context: grpc.ServicerContext, error: DeviceServerError) -> NoReturn:
+    """End the RPC the way NI's server reports ``error``: a driver error as UNKNOWN with its code
+    in the ``ni-error`` trailing metadata, any other by its class (the platform's one mapping,
+    :func:`local_ni_platform.status.abort_with`).
+    """
     if isinstance(error, DriverError):
         context.set_trailing_metadata(((NI_ERROR_METADATA_KEY, str(error.code)),))
         context.abort(grpc.StatusCode.UNKNOWN, error.description)
-    context.abort(_STATUS_BY_ERROR.get(type(error), grpc.StatusCode.INTERNAL), str(error))
+    abort_with(context, _STATUS_BY_ERROR, error)
 
 
 def reject_unsimulated(service: Any) -> Callable[[_C], _C]:
@@ -121,7 +127,7 @@ class DriverServicer:
             return self._repository.open(name, behavior, kind, initialize)
         except DeviceServerError as error:
             _logger.info("Init of session %r refused: %s", name, error)
-            abort_with(context, error)
+            abort_as_nis_server(context, error)
         except ValueError:
             context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -139,15 +145,15 @@ class DriverServicer:
         try:
             session = self._repository.get(vi.name, kind)
         except DriverError as error:
-            abort_with(context, error)
+            abort_as_nis_server(context, error)
         try:
             return operation(session)
         except DriverError as error:
             _logger.debug("Driver error on session %r: %s", vi.name, error)
             session.record_error(error)
-            abort_with(context, error)
+            abort_as_nis_server(context, error)
         except DeviceServerError as error:
-            abort_with(context, error)
+            abort_as_nis_server(context, error)
         except WaitBudgetExhaustedError as error:
             _logger.warning("Wait on session %r refused: %s", vi.name, error)
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(error))
@@ -157,7 +163,7 @@ class DriverServicer:
         try:
             self._repository.remove(vi.name, kind).close()
         except DriverError as error:
-            abort_with(context, error)
+            abort_as_nis_server(context, error)
 
     # -- attribute RPCs, the same for both drivers (``_messages`` is the driver's pb2 module) --
 
