@@ -262,13 +262,11 @@ def notebook_05() -> Iterator[NotebookKernel]:
         yield kernel
 
 
-def _run_mine(kernel: NotebookKernel, steps: str) -> str:
-    """Write ``steps`` as the code modules, run the sequence with them, restore the cell."""
-    try:
-        kernel.run_ok(steps)
-        return kernel.run_ok(kernel.cell(RUN_MINE))
-    finally:
-        kernel.run_ok(kernel.cell(STEPS_CELL))
+def _run_mine(kernel: NotebookKernel, old: str, new: str) -> str:
+    """Run the sequence with the code modules cell edited (``old`` -> ``new``); restore the cell."""
+    result = kernel.run_edited(STEPS_CELL, old, new, then=RUN_MINE)
+    assert result.ok, f"{result.error}: {result.message}\n{result.output}"
+    return result.output
 
 
 def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
@@ -277,7 +275,7 @@ def test_05_skipping_the_registration_fails_cleanup_and_leaves_the_session_open(
     steps = notebook_05.cell(STEPS_CELL)
     assert REGISTER in steps
 
-    skipped = _run_mine(notebook_05, steps.replace(REGISTER, ""))
+    skipped = _run_mine(notebook_05, REGISTER, "")
     after = notebook_05.run_ok(notebook_05.cell(RUN_MINE))
 
     assert "| main | NI-DCPower measurement with logger | Passed |" in skipped
@@ -317,7 +315,7 @@ def test_05_the_modules_check_names_what_cleanup_forgot(
 ) -> None:
     steps = notebook_05.cell(STEPS_CELL)
     assert old in steps
-    _run_mine(notebook_05, steps.replace(old, new))
+    _run_mine(notebook_05, old, new)
     checked = notebook_05.run(notebook_05.cell(CHECK_MODULES))
     notebook_05.run_ok(notebook_05.cell(RUN_MINE))  # as shipped: passes its check again
     as_shipped = notebook_05.run_ok(notebook_05.cell(CHECK_MODULES))
@@ -339,29 +337,21 @@ def test_05_closing_before_unregistering_looks_the_same(notebook_05: NotebookKer
     )
     assert steps.endswith(unregister + close)
 
-    swapped = _run_mine(notebook_05, steps.replace(unregister + close, close + "\n" + unregister))
+    swapped = _run_mine(notebook_05, unregister + close, close + "\n" + unregister)
 
     assert "Failed" not in swapped
     assert "left open on the logger: 0, still registered: 0" in swapped
 
 
 def test_05_an_early_return_lets_your_cleanup_run_twice(notebook_05: NotebookKernel) -> None:
-    steps = notebook_05.cell(STEPS_CELL)
     reserve = (
         "    with session_management.reserve_all_registered_sessions(instrument_type_id=LOGGER) "
     )
     reserve += "as reservation:\n"
-    assert reserve in steps
-    early = steps.replace(
-        reserve, reserve + "        if not reservation.session_info:\n            return\n"
-    )
-    twice = notebook_05.cell("my_modules.destroy_logger_sessions()")
-    try:
-        notebook_05.run_ok(early)
-        printed = notebook_05.run_ok(twice)
-    finally:
-        notebook_05.run_ok(steps)
-    as_shipped = notebook_05.run_ok(twice)
+    early = reserve + "        if not reservation.session_info:\n            return\n"
+    twice = "my_modules.destroy_logger_sessions()"
+    printed = notebook_05.run_edited(STEPS_CELL, reserve, early, then=twice).output
+    as_shipped = notebook_05.run_ok(notebook_05.cell(twice))
 
     assert printed.splitlines() == ["yours: nothing to do", "shipped: []"]
     assert as_shipped.startswith("yours: No reserved sessions matched")
