@@ -41,7 +41,6 @@ class SessionClientError(grpc.RpcError):
     def __init__(self, message: str, client: ClientDescription, error: grpc.RpcError) -> None:
         super().__init__(message)
         self.service = client.SERVICE_DISPLAY_NAME
-        self.service_module = client.SERVICE_MODULE
         self.resource_kind = client.RESOURCE_KIND
         self.resource_name = client.resource_name
         self.instrument_type_id = client.INSTRUMENT_TYPE_ID
@@ -91,7 +90,6 @@ class SessionCallError(SessionClientError):
         super().__init__(
             f"Could not {action} {client.resource_name!r}: {error.details()}", client, error
         )
-        self.action = action
 
 
 def opening_error(client: ClientDescription, error: grpc.RpcError) -> SessionClientError:
