@@ -38,7 +38,7 @@ import grpc
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
 from logger_service.ndjson_log import TORN_TAIL_MARKER
-from logger_service.process import logger_service_process
+from session_sharing_demo.programs import logger_service_process
 
 WRITERS = 4
 RECORD_BYTES = 200_000

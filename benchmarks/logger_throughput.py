@@ -45,10 +45,10 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 from json_logger import json_logger_pb2 as pb
 from json_logger import json_logger_pb2_grpc
 from logger_client.session import JsonLoggerClient, MeasurementRecord, to_text
-from logger_service.process import start_logger_service
 from logger_service.servicer import SERVICE_NAME
 from session_core import hosting
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import start_logger_service
 
 _logger = logging.getLogger("benchmarks.logger_throughput")
 

@@ -54,7 +54,7 @@ from ni.measurementlink.sessionmanagement.v1.client import PinMapContext
 from nidcpower import nidcpower_pb2 as dcpower_pb2
 from nidcpower import nidcpower_pb2_grpc as dcpower_pb2_grpc
 
-from local_ni_platform.process import local_platform_process
+from session_sharing_demo.programs import local_platform_process
 
 SESSION_MANAGEMENT = "ni.measurementlink.sessionmanagement.v1.SessionManagementService"
 CALL_TIMEOUT = 10.0

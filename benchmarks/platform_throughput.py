@@ -33,7 +33,7 @@ from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
-from local_ni_platform.process import local_platform_process
+from session_sharing_demo.programs import local_platform_process
 
 DEVICE_SERVER_CLASS = "ni.measurementlink.v1.grpcdeviceserver"
 CLIENTS = 4

@@ -47,7 +47,7 @@ import psycopg
 
 from results_client import ResultRow, ResultsDatabaseClient
 from results_service.backends import COLUMNS, POSTGRESQL, SQLITE, Backend
-from results_service.process import start_results_service
+from session_sharing_demo.programs import start_results_service
 
 _logger = logging.getLogger("benchmarks.results_throughput")
 

@@ -48,8 +48,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger import json_logger_pb2_grpc
-from logger_service.process import logger_service_process
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import logger_service_process
 
 _logger = logging.getLogger("benchmarks.service_stress")
 

@@ -14,10 +14,12 @@ import click
 
 from local_ni_platform import activation
 from local_ni_platform.platform import LocalPlatform, LocalPlatformError
-from local_ni_platform.process import READY_PREFIX
 from session_core.hosting import StopRequests, announce_ready
 
 _logger = logging.getLogger(__name__)
+
+READY_PREFIX = "Local NI platform ready: "
+"""How the ready line starts, printed once the platform serves."""
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

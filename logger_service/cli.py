@@ -6,8 +6,9 @@ import click
 
 from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, MAX_RECORD_BYTES_LIMIT
 from logger_service.server import DEFAULT_HOST, JsonLoggerServer
+from service_cli.logs import configure_logging
+from service_cli.serving import call_limit_options, serve_until_stopped
 from session_core import hosting, paths
-from session_core.service_host import call_limit_options, serve_until_stopped
 
 
 @click.command()
@@ -48,7 +49,7 @@ def main(
     limits: hosting.CallLimits,
 ) -> None:
     """Serve JSON-lines log files as shareable sessions until Enter, Ctrl+C or SIGTERM."""
-    hosting.configure_logging(verbose, program="json-logger-service")
+    configure_logging(verbose, program="json-logger-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
     server = JsonLoggerServer(

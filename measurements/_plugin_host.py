@@ -4,7 +4,7 @@ fails.
 Hosting (:func:`run_plugin`): the plug-in's ``MeasurementService`` is hosted until SIGINT,
 SIGTERM or (in a terminal) Enter; it prints one ready line,
 ``<display name> ready: <service class> at <host:port>``, so scripts and tests know when it serves
-(:func:`ready_prefix`, :class:`PluginInfo`). It never calls ``input()``, so a plug-in started by
+(:mod:`measurements.plugin_info`). It never calls ``input()``, so a plug-in started by
 the NI Discovery Service, a script or a test keeps running with its standard input closed.
 
 Reservations: a measurement reserves every pin it needs, the instrument pins *and* the log file's
@@ -21,19 +21,17 @@ into such statuses.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import sys
-from collections.abc import Mapping
 from contextlib import ExitStack
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import grpc
 
-from session_core.hosting import StopRequests, announce_ready, configure_logging
-from session_core.process import ServiceProcess
+from measurements.plugin_info import ready_prefix
+from service_cli.logs import configure_logging
+from session_core.hosting import StopRequests, announce_ready
 
 if TYPE_CHECKING:
     from ni_measurement_plugin_sdk_service.measurement.service import MeasurementService
@@ -60,43 +58,6 @@ SOURCE_SETTLE_TIMEOUT_SECONDS = 10.0
 
 WAIT_SLICE_SECONDS = 0.1
 """Longest single driver wait: cancellation and the deadline are checked between slices."""
-
-
-class PluginInfo(NamedTuple):
-    """A plug-in as scripts and tests start it: names from its ``.serviceconfig`` and its module."""
-
-    display_name: str
-    service_class: str
-    module: str
-    """Run as ``python -m <module>``."""
-
-    @classmethod
-    def load(cls, service_config_path: Path, module: str) -> PluginInfo:
-        """Read the first service of a ``.serviceconfig`` (as NI's ``MeasurementService`` does)."""
-        config = json.loads(service_config_path.read_text(encoding="utf-8-sig"))
-        service = config["services"][0]
-        return cls(service["displayName"], service["serviceClass"], module)
-
-    @property
-    def ready_prefix(self) -> str:
-        """Start of the ready line; the rest is the plug-in's ``host:port``."""
-        return ready_prefix(self.display_name, self.service_class)
-
-    def process(
-        self, *, env: Mapping[str, str] | None = None, log_file: Path | None = None
-    ) -> ServiceProcess:
-        """A handle to run the plug-in in its own process (call ``start()`` or use ``with``).
-
-        ``ServiceProcess.address`` then gives the plug-in's ``host:port``.
-        """
-        return ServiceProcess(
-            module=self.module, ready_prefix=self.ready_prefix, env=env, log_file=log_file
-        )
-
-
-def ready_prefix(display_name: str, service_class: str) -> str:
-    """The ready line of a plug-in, up to its address."""
-    return f"{display_name} ready: {service_class} at "
 
 
 # -- hosting ---------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from logger_client import JsonLoggerClient, read_records
 from measurements.client import MeasurementClient
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.services import (
     PLUGINS,
     register_pin_map,

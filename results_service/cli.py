@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from results_service.server import DEFAULT_HOST, ResultsDatabaseServer
+from service_cli.logs import configure_logging
+from service_cli.serving import call_limit_options, serve_until_stopped
 from session_core import hosting, paths
-from session_core.service_host import call_limit_options, serve_until_stopped
 
 
 @click.command()
@@ -39,7 +40,7 @@ def main(
     """Serve results databases (SQLite files, PostgreSQL) as shareable sessions, one transaction
     each, until Enter, Ctrl+C or SIGTERM. Stopping rolls back what was not committed.
     """
-    hosting.configure_logging(verbose, program="results-database-service")
+    configure_logging(verbose, program="results-database-service")
     allowed = paths.allowed_folders(allow_dirs)
     hosting.warn_if_exposed(host, allowed)
     server = ResultsDatabaseServer(

@@ -17,11 +17,16 @@ from pathlib import Path
 
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 
-from measurements._plugin_host import PluginInfo
 from measurements.nidcpower_with_logger import PLUGIN as DCPOWER_PLUGIN
 from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
+from measurements.plugin_info import PluginInfo
 from pinmap import render_pin_map
-from session_core.process import ServiceProcess, service_process
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import (
+    logger_service_process,
+    plugin_process,
+    results_service_process,
+)
 
 PLUGINS = (DCPOWER_PLUGIN, DMM_PLUGIN)
 
@@ -90,14 +95,10 @@ def start_processes(
     stop them with ``stack``. Return the logger, the results service (None when not asked for) and
     the plug-ins by display name.
     """
-    services = {"logger": ("logger_service", "JSON Logger Service")}
+    processes = {"logger": logger_service_process()}
     if results_service:
-        services["results"] = ("results_service", "Results Database Service")
-    processes = {
-        key: service_process(module, display_name)
-        for key, (module, display_name) in services.items()
-    }
-    processes.update({p.display_name: p.process() for p in plugins})
+        processes["results"] = results_service_process()
+    processes.update({p.display_name: plugin_process(p) for p in plugins})
     for process in processes.values():
         stack.callback(_stop_if_started, process)
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:

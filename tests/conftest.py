@@ -10,8 +10,8 @@ import grpc
 import pytest
 
 from json_logger import json_logger_pb2_grpc
-from logger_service.process import start_logger_service
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import start_logger_service
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """What the layout promises: the shipped services, clients, plug-ins, TestStand modules and core
-reach NI's services only through NI's own clients, never through the local NI platform's code."""
+reach NI's services only through NI's own clients, never through the local NI platform's code; the
+core depends on no other package of the project; the plug-ins' host stays theirs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM_FREE = [
     "session_core",
+    "service_cli",
     "json_logger",
     "logger_service",
     "logger_client",
@@ -40,6 +42,44 @@ def test_no_service_client_plugin_module_or_core_imports_the_local_platform() ->
             name == "local_ni_platform" or name.startswith("local_ni_platform.")
             for name in _imported_modules(path)
         )
+    )
+
+    assert importers == []
+
+
+PROJECT_PACKAGES = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+
+
+def _project_imports(package: str) -> dict[str, set[str]]:
+    """The project packages each module of ``package`` imports, by module path."""
+    return {
+        str(path.relative_to(ROOT)): {
+            name.split(".")[0]
+            for name in _imported_modules(path)
+            if name.split(".")[0] in PROJECT_PACKAGES
+        }
+        for path in (ROOT / package).rglob("*.py")
+    }
+
+
+def test_the_core_imports_no_other_package_of_the_project() -> None:
+    # A user's own service depends on the core alone: no service, CLI, demo or platform code.
+    outside = {
+        module: imported - {"session_core"}
+        for module, imported in _project_imports("session_core").items()
+        if imported - {"session_core"}
+    }
+
+    assert outside == {}
+
+
+def test_the_plugin_host_is_imported_only_by_the_plugins() -> None:
+    importers = sorted(
+        str(path.relative_to(ROOT))
+        for path in ROOT.rglob("*.py")
+        if ".venv" not in path.parts
+        and path.parts[len(ROOT.parts)] != "measurements"
+        and "measurements._plugin_host" in _imported_modules(path)
     )
 
     assert importers == []

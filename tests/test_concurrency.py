@@ -12,7 +12,7 @@ import pytest
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
 from tests.conftest import open_fd_targets
 from tests.test_server_behaviors import INITIALIZE_NEW, close, initialize
 

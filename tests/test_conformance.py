@@ -25,7 +25,6 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 from json_logger import json_logger_pb2
 from logger_client import JsonLoggerClient
 from results_client import ResultsDatabaseClient
-from results_service.process import start_results_service
 from session_core.conformance import (
     ConformanceError,
     ContractError,
@@ -35,7 +34,8 @@ from session_core.conformance import (
     check_client,
     check_service,
 )
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import start_results_service
 
 B = SessionInitializationBehavior
 NDJSON = "{tmp}/{n}.ndjson"

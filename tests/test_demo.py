@@ -62,3 +62,10 @@ def processes_with_env(value: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_the_demo_waits_for_the_ready_line_the_platform_prints() -> None:
+    from local_ni_platform.cli import READY_PREFIX
+    from session_sharing_demo.programs import LOCAL_PLATFORM_READY_PREFIX
+
+    assert LOCAL_PLATFORM_READY_PREFIX == READY_PREFIX

@@ -18,10 +18,10 @@ from local_ni_platform.activation import activate
 from local_ni_platform.platform import LocalPlatform
 from logger_client import JsonLoggerClient, JsonLoggerServiceNotFoundError, read_records
 from logger_client.session import PROVIDED_INTERFACE, SERVICE_CLASS
-from logger_service.process import logger_service_process, start_logger_service
 from logger_service.server import SERVICE_CONFIG_PATH
-from session_core.process import ServiceProcessError
 from session_core.registration import load_service_config
+from session_sharing_demo.child_process import ServiceProcessError
+from session_sharing_demo.programs import logger_service_process, start_logger_service
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import logger_service_process
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import logger_service_process
 from tests.test_server_behaviors import (
     ATTACH_TO_EXISTING,
     INITIALIZE_NEW,

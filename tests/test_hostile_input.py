@@ -17,11 +17,10 @@ import pytest
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
 from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, TORN_TAIL_MARKER
-from logger_service.process import logger_service_process
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
-from results_service.process import results_service_process
 from session_core.hosting import warn_if_exposed
+from session_sharing_demo.programs import logger_service_process, results_service_process
 from tests.test_error_codes import expect_status
 from tests.test_server_behaviors import INITIALIZE_NEW, UNSPECIFIED, close, initialize, lines, log
 

@@ -26,8 +26,8 @@ from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor, read_records
-from logger_service.process import start_logger_service
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import start_logger_service
 
 Behavior = SessionInitializationBehavior
 TIMEOUT = 10.0

@@ -12,15 +12,15 @@ from pathlib import Path
 import grpc
 import pytest
 
-from logger_service.process import logger_service_process
-from session_core import hosting
+from service_cli import logs
+from session_sharing_demo.programs import logger_service_process
 
 ROOT = Path(__file__).resolve().parents[1]
 START_SCRIPTS = sorted(ROOT.glob("*/start.bat")) + sorted(ROOT.glob("measurements/*/start.bat"))
 
 
 def test_a_service_logs_to_the_configured_folder_and_says_where(tmp_path: Path) -> None:
-    env = {**os.environ, hosting.LOG_DIR_ENV_VAR: str(tmp_path)}
+    env = {**os.environ, logs.LOG_DIR_ENV_VAR: str(tmp_path)}
     with logger_service_process(["--no-discovery"], env=env) as service:
         with grpc.insecure_channel(service.address) as channel:
             grpc.channel_ready_future(channel).result(timeout=10)
@@ -34,26 +34,26 @@ def test_a_service_logs_to_the_configured_folder_and_says_where(tmp_path: Path) 
 def test_the_log_file_is_rotated_and_bounded(tmp_path: Path) -> None:
     program = (
         "import logging\n"
-        "from session_core import hosting\n"
-        "hosting.configure_logging(0, program='chatty')\n"
+        "from service_cli import logs\n"
+        "logs.configure_logging(0, program='chatty')\n"
         "for _ in range(8_000): logging.getLogger('t').warning('x' * 1_000)\n"
     )
-    env = {**os.environ, hosting.LOG_DIR_ENV_VAR: str(tmp_path)}
+    env = {**os.environ, logs.LOG_DIR_ENV_VAR: str(tmp_path)}
     subprocess.run(
         [sys.executable, "-c", program], env=env, check=True, capture_output=True, timeout=60
     )
 
     files = sorted(path.name for path in tmp_path.iterdir())
     assert files == ["chatty.log", *(f"chatty.log.{n}" for n in range(1, 5))]
-    assert all((tmp_path / name).stat().st_size <= hosting.LOG_FILE_MAX_BYTES for name in files)
+    assert all((tmp_path / name).stat().st_size <= logs.LOG_FILE_MAX_BYTES for name in files)
 
 
 def test_no_log_file_unless_asked_off_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(hosting.LOG_DIR_ENV_VAR, raising=False)
-    expected = hosting.default_log_dir() if sys.platform == "win32" else None
-    assert hosting.log_file_dir() in (None, expected)
-    monkeypatch.setenv(hosting.LOG_DIR_ENV_VAR, "")
-    assert hosting.log_file_dir() is None
+    monkeypatch.delenv(logs.LOG_DIR_ENV_VAR, raising=False)
+    expected = logs.default_log_dir() if sys.platform == "win32" else None
+    assert logs.log_file_dir() in (None, expected)
+    monkeypatch.setenv(logs.LOG_DIR_ENV_VAR, "")
+    assert logs.log_file_dir() is None
 
 
 @pytest.mark.parametrize("script", START_SCRIPTS, ids=lambda path: path.parent.name)

@@ -33,14 +33,18 @@ from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor, read_records
-from logger_service.process import logger_service_process, start_logger_service
 from measurements import nidcpower_with_logger, nidmm_with_logger
-from measurements._plugin_host import PluginInfo
 from measurements.client import MeasurementClient
+from measurements.plugin_info import PluginInfo
 from pinmap import LOGGER_PIN, RESULTS_PIN, render_pin_map
 from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultsDatabaseSessionConstructor
-from results_service.process import start_results_service
-from session_core.process import ServiceProcess, ServiceProcessError
+from session_sharing_demo.child_process import ServiceProcess, ServiceProcessError
+from session_sharing_demo.programs import (
+    logger_service_process,
+    plugin_process,
+    start_logger_service,
+    start_results_service,
+)
 
 Behavior = SessionInitializationBehavior
 DCPOWER = nidcpower_with_logger.PLUGIN
@@ -131,10 +135,10 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
             state_dir=state_dir, parts=[*pin_map_and_session_management_parts(), device]
         ):
             logger = logger_service_process(["--port", "0"])
-            dcpower = DCPOWER.process()
+            dcpower = plugin_process(DCPOWER)
             # The DMM plug-in runs with the options of .env.simulation (NI's driver simulation on
             # Windows); the DCPower plug-in without: the simulated device server takes both.
-            dmm = DMM.process(env={**os.environ, **simulation_options()})
+            dmm = plugin_process(DMM, env={**os.environ, **simulation_options()})
             rig = Rig(device, logger)
             try:
                 start_all([logger, dcpower, dmm])
@@ -523,7 +527,7 @@ def test_a_plugin_without_the_platform_says_why_it_cannot_start(tmp_path: Path) 
     env.pop("NI_LOCAL_PLATFORM_DISABLE", None)
 
     with pytest.raises(ServiceProcessError) as raised:
-        DMM.process(env=env).start()
+        plugin_process(DMM, env=env).start()
 
     assert f"{DMM.display_name} could not start" in str(raised.value)
     assert "The local NI Discovery Service is not running" in str(raised.value)

@@ -36,8 +36,8 @@ from results_client import (
 )
 from results_database import results_database_pb2 as pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
-from results_service.process import results_service_process, start_results_service
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import results_service_process, start_results_service
 from tests.postgres_server import (
     PASSWORD,
     SUPERUSER,

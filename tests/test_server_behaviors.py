@@ -271,7 +271,7 @@ def test_opening_reads_only_the_tail_never_the_whole_file(
 
 
 def test_fsync_mode_writes_and_reads_back(tmp_path: Path) -> None:
-    from logger_service.process import start_logger_service
+    from session_sharing_demo.programs import start_logger_service
 
     process = start_logger_service(discovery=False, fsync=True)
     log_path = tmp_path / "durable.ndjson"

@@ -20,13 +20,13 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import logger_service_process
 from logger_service.server import JsonLoggerServer
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
 from results_service.server import ResultsDatabaseServer
 from session_core.hosting import CallLimits
 from session_core.service_host import ServiceHost
+from session_sharing_demo.programs import logger_service_process
 from tests.test_server_behaviors import INITIALIZE_NEW, close, initialize, lines, log
 
 OPEN_STREAMS = 64

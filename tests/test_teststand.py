@@ -34,11 +34,10 @@ from local_ni_platform.activation import activate
 from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
-from logger_service.process import start_logger_service
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
-from results_service.process import start_results_service
-from session_core.process import ServiceProcess
+from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.programs import start_logger_service, start_results_service
 from tests.plugins import echo_measurement
 from teststand import (
     teststand_json_logger,

@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.process import logger_service_process
+from session_sharing_demo.programs import logger_service_process
 from tests.test_server_behaviors import INITIALIZE_NEW, initialize
 
 

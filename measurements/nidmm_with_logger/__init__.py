@@ -7,7 +7,7 @@ package does not import the plug-in (:mod:`.measurement`), so scripts and tests 
 
 from pathlib import Path
 
-from measurements._plugin_host import PluginInfo
+from measurements.plugin_info import PluginInfo
 
 PLUGIN_DIRECTORY = Path(__file__).resolve().parent
 SERVICE_CONFIG_PATH = PLUGIN_DIRECTORY / "NIDmmWithLogger.serviceconfig"

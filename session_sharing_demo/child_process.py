@@ -1,7 +1,8 @@
-"""Start a service as a child process and wait for its ready line.
+"""Start a server as a child process and wait for its ready line.
 
-Used by the demo, the tests and the notebooks: a real server in a real process, found by the
-address it prints (or through discovery), stopped with SIGTERM (CTRL_BREAK on Windows).
+Used by the demo, the tests, the benchmarks and the notebooks: a real server in a real process,
+found by the address it prints (or through discovery), stopped with SIGTERM (CTRL_BREAK on
+Windows). Not part of the session core: a service never starts another.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
-
-from session_core import hosting
 
 _logger = logging.getLogger(__name__)
 
@@ -157,26 +156,6 @@ class ServiceProcess:
     def _collect_failure_output(self, first_line: str) -> str:
         self.stop()
         return "\n".join(part for part in (first_line, self.stderr_tail) if part).strip()
-
-
-def service_process(
-    module: str,
-    display_name: str,
-    arguments: Sequence[str] = (),
-    *,
-    env: Mapping[str, str] | None = None,
-    log_file: Path | None = None,
-) -> ServiceProcess:
-    """A not yet started ``python -m <module>`` of a session service, whose ready line starts
-    with ``hosting.ready_prefix(display_name)``.
-    """
-    return ServiceProcess(
-        arguments,
-        module=module,
-        ready_prefix=hosting.ready_prefix(display_name),
-        env=env,
-        log_file=log_file,
-    )
 
 
 def _forward_lines(stream: IO[str], lines: queue.Queue[str]) -> None:
