@@ -13,6 +13,9 @@ from json_logger import json_logger_pb2_grpc
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import start_logger_service
 
+# ni_platform (a platform for the session) and ni_platform_state_dir (a private key-file folder)
+pytest_plugins = ["local_ni_platform.pytest_plugin"]
+
 
 @pytest.fixture(scope="session")
 def logger_process() -> Iterator[ServiceProcess]:
@@ -51,29 +54,6 @@ def open_fd_targets(pid: int) -> list[str]:
 
 
 @pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private local-platform state folder that this process's NI clients read their key file
-    from (the activation's variables pointed at it, the others cleared)."""
-    from local_ni_platform import activation
-
-    directory = tmp_path / "state"
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(directory))
-    monkeypatch.delenv(activation.DISABLE_ENV_VAR, raising=False)
-    for name in activation.CLUSTER_ID_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return directory
-
-
-@pytest.fixture
-def device_server_channel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[grpc.Channel]:
-    """A channel to a running simulated NI gRPC Device Server (a local platform with that part)."""
-    from local_ni_platform import activation
-    from local_ni_platform.device_server import DeviceServerPart
-    from local_ni_platform.platform import LocalPlatform
-
-    monkeypatch.setenv(activation.STATE_DIR_ENV_VAR, str(tmp_path / "platform"))
-    with LocalPlatform(state_dir=tmp_path / "platform", parts=[DeviceServerPart()]) as platform:
-        with grpc.insecure_channel(platform.discovery_address) as channel:
-            yield channel
+def state_dir(ni_platform_state_dir: Path) -> Path:
+    """A private local-platform state folder (``local_ni_platform.pytest_plugin``'s)."""
+    return ni_platform_state_dir

@@ -8,6 +8,11 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIRS = {
+    path.parent.name: path.parent
+    for path in [*ROOT.glob("*/__init__.py"), *ROOT.glob("packages/*/src/*/__init__.py")]
+}
+"""Every package of the workspace: the project's at the root, the others' in packages/*/src."""
 PLATFORM_FREE = [
     "session_core",
     "service_cli",
@@ -37,7 +42,7 @@ def test_no_service_client_plugin_module_or_core_imports_the_local_platform() ->
     importers = sorted(
         str(path.relative_to(ROOT))
         for package in PLATFORM_FREE
-        for path in (ROOT / package).rglob("*.py")
+        for path in PACKAGE_DIRS[package].rglob("*.py")
         if any(
             name == "local_ni_platform" or name.startswith("local_ni_platform.")
             for name in _imported_modules(path)
@@ -47,19 +52,25 @@ def test_no_service_client_plugin_module_or_core_imports_the_local_platform() ->
     assert importers == []
 
 
-PROJECT_PACKAGES = {path.parent.name for path in ROOT.glob("*/__init__.py")}
-
-
 def _project_imports(package: str) -> dict[str, set[str]]:
     """The project packages each module of ``package`` imports, by module path."""
     return {
         str(path.relative_to(ROOT)): {
             name.split(".")[0]
             for name in _imported_modules(path)
-            if name.split(".")[0] in PROJECT_PACKAGES
+            if name.split(".")[0] in PACKAGE_DIRS
         }
-        for path in (ROOT / package).rglob("*.py")
+        for path in PACKAGE_DIRS[package].rglob("*.py")
     }
+
+
+def test_the_workspace_packages_are_all_found() -> None:
+    assert {"session_core", "local_ni_platform", "service_cli", "logger_service"} <= set(
+        PACKAGE_DIRS
+    )
+    assert {"session_core", "local_ni_platform"}.isdisjoint(
+        path.parent.name for path in ROOT.glob("*/__init__.py")
+    ), "the core and the platform are distributions of their own, in packages/"
 
 
 def test_the_core_imports_no_other_package_of_the_project() -> None:

@@ -2,9 +2,9 @@
 
 Poetry < 2.2 ignores ``[dependency-groups]`` and Poetry installs the root project with its own
 builder, not hatchling, so ``[tool.poetry.group.dev.dependencies]`` and ``[tool.poetry] packages``
-restate the dev group and the wheel's packages. These tests keep the copies in step, and keep
-the setting that makes ``poetry install`` hand the root project to pip (and so to hatchling, which
-ships the activation ``.pth``).
+restate the dev group and the wheel's packages; Poetry does not read ``[tool.uv.sources]``, so
+``[tool.poetry.dependencies]`` says where the workspace's other distributions are. These tests
+keep the copies in step.
 """
 
 from __future__ import annotations
@@ -60,12 +60,38 @@ def test_poetry_packages_match_the_wheel() -> None:
     assert poetry == wheel
 
 
-def test_poetry_installs_the_root_project_through_the_build_backend() -> None:
-    # Poetry's editable builder runs `pip install -e .` only for a build script that asks for a
-    # generated setup file; pip then builds with [build-system], whose hook adds the .pth.
-    build = PYPROJECT["tool"]["poetry"]["build"]
-    assert build["generate-setup-file"] is True
-    assert (ROOT / build["script"]).is_file()
-    assert PYPROJECT["build-system"]["build-backend"] == "hatchling.build"
-    hook = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["custom"]
-    assert (ROOT / hook["path"]).is_file()
+def _workspace_members() -> dict[str, Path]:
+    """The uv workspace's distributions (beside the root project), by name."""
+    members = {}
+    for folder in PYPROJECT["tool"]["uv"]["workspace"]["members"]:
+        member = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())
+        members[canonicalize_name(member["project"]["name"])] = ROOT / folder
+    return members
+
+
+def test_every_workspace_distribution_has_a_uv_source_and_a_poetry_path() -> None:
+    members = _workspace_members()
+    uv_sources = {canonicalize_name(name) for name in PYPROJECT["tool"]["uv"]["sources"]}
+    poetry = {
+        canonicalize_name(name): table
+        for name, table in PYPROJECT["tool"]["poetry"]["dependencies"].items()
+    }
+
+    assert set(members) == uv_sources == set(poetry) == {"session-core", "local-ni-platform"}
+    for name, folder in members.items():
+        assert (ROOT / poetry[name]["path"]).resolve() == folder.resolve(), name
+        assert poetry[name]["develop"] is True, f"{name}: editable, as uv installs it"
+
+
+def test_poetry_path_dependencies_keep_the_standard_markers() -> None:
+    # "a user with NI software installed never gets the local platform": the Windows marker must
+    # reach Poetry's copy too
+    standard = {
+        canonicalize_name(Requirement(r).name): _pep735(r)[3]
+        for r in PYPROJECT["project"]["dependencies"]
+    }
+    poetry = PYPROJECT["tool"]["poetry"]["dependencies"]
+
+    for name, table in poetry.items():
+        assert _poetry(name, {"markers": table.get("markers", "")})[3] == standard[name]
+    assert standard["local-ni-platform"] == 'sys_platform != "win32"'

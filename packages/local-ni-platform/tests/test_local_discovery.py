@@ -17,7 +17,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1 import discovery_service_pb2 as pb2
 from ni.measurementlink.discovery.v1 import discovery_service_pb2_grpc as pb2_grpc
 from ni.measurementlink.discovery.v1.client import (
@@ -28,6 +27,7 @@ from ni.measurementlink.discovery.v1.client import (
 )
 from ni.measurementlink.discovery.v1.client import _client as ni_discovery_client_module
 from ni.measurementlink.pinmap.v1.client import PinMapClient
+from rpc_errors import rpc_error
 
 from local_ni_platform import activation
 from local_ni_platform.activation import (

@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 import grpc
 import pytest
-from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1 import session_management_service_pb2 as pb2
@@ -32,6 +31,7 @@ from ni.measurementlink.sessionmanagement.v1.client import (
     SessionInformation,
     SessionManagementClient,
 )
+from rpc_errors import rpc_error
 
 from local_ni_platform.activation import activate
 from local_ni_platform.parts import PlatformPart

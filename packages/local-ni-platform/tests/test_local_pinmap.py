@@ -12,11 +12,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_helpers import rpc_error
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 from ni.measurementlink.pinmap.v1 import pin_map_service_pb2 as pb2
 from ni.measurementlink.pinmap.v1 import pin_map_service_pb2_grpc as pb2_grpc
 from ni.measurementlink.pinmap.v1.client import PinMapClient
+from rpc_errors import rpc_error
 
 from local_ni_platform.activation import activate
 from local_ni_platform.pinmap import (

@@ -11,7 +11,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-PTH_SOURCE = "local_ni_platform/local_ni_platform_activation.pth"
+PTH_SOURCE = "src/local_ni_platform/local_ni_platform_activation.pth"
 PTH_TARGET = "local_ni_platform_activation.pth"
 
 
