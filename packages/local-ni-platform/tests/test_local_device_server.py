@@ -47,7 +47,6 @@ from local_ni_platform.device_server import (
     DeviceServerPart,
     DmmSession,
     DriverError,
-    InitializationBehavior,
     SessionExistsError,
     SessionNameConflictError,
     SessionNotInitializedError,
@@ -57,6 +56,7 @@ from local_ni_platform.device_server import (
 from local_ni_platform.device_server import errors as ds_errors
 from local_ni_platform.device_server.attributes import AttributeType
 from local_ni_platform.platform import LocalPlatform
+from session_core.behaviors import InitializationBehavior
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="on Windows NI's real platform services are used"

@@ -49,7 +49,6 @@ from local_ni_platform.device_server import (
     DCPowerSession,
     DeviceServerPart,
     DriverError,
-    InitializationBehavior,
     SessionRepository,
 )
 from local_ni_platform.device_server import errors as ds_errors
@@ -61,6 +60,7 @@ from local_ni_platform.session_management import (
     pin_map_and_session_management_parts,
 )
 from local_ni_platform.waits import GENERAL_WORKERS
+from session_core.behaviors import InitializationBehavior
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="on Windows NI's real platform services are used"

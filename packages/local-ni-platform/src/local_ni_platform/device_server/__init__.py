@@ -26,11 +26,7 @@ from local_ni_platform.device_server.errors import (
     SessionRequestError,
 )
 from local_ni_platform.device_server.part import SERVICE_CLASS, DeviceServerPart
-from local_ni_platform.device_server.repository import (
-    InitializationBehavior,
-    OpenedSession,
-    SessionRepository,
-)
+from local_ni_platform.device_server.repository import OpenedSession, SessionRepository
 
 __all__ = [
     "DCPOWER_SERVICE_NAME",
@@ -44,7 +40,6 @@ __all__ = [
     "DmmServicer",
     "DmmSession",
     "DriverError",
-    "InitializationBehavior",
     "OpenedSession",
     "SessionExistsError",
     "SessionNameConflictError",

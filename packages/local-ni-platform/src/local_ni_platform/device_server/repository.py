@@ -25,11 +25,15 @@ result is only published under the lock, after checking the name again: two clie
 initialize one name still get one session and one attach (or one ``SessionExistsError`` for
 INITIALIZE_NEW), exactly as if the inits had been serialized; the loser's fresh instrument is
 closed unseen.
+
+The three behaviours are the session core's (``nidevice_grpc.SessionInitializationBehavior`` has
+the same numbers as every session-shared service's contract); the table differs from the core's
+registry in what NI's server does and the core does not: names are the session ids, an empty
+name generates one, and drivers share one table of names.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
 import threading
@@ -43,18 +47,11 @@ from local_ni_platform.device_server.errors import (
     SessionNotInitializedError,
     invalid_session,
 )
+from session_core.behaviors import InitializationBehavior
 
 _logger = logging.getLogger(__name__)
 
 GENERATED_NAME_PREFIX = "ni:generated:"
-
-
-class InitializationBehavior(enum.IntEnum):
-    """``nidevice_grpc.SessionInitializationBehavior``, as the clients send it."""
-
-    UNSPECIFIED = 0
-    INITIALIZE_NEW = 1
-    ATTACH_TO_EXISTING = 2
 
 
 class Instrument(Protocol):
