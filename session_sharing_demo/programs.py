@@ -18,6 +18,31 @@ LOCAL_PLATFORM_READY_PREFIX = "Local NI platform ready: "
 """How ``local-ni-platform``'s ready line starts (tests/test_demo.py checks it is the CLI's)."""
 
 
+def _session_service_process(
+    module: str,
+    display_name: str,
+    arguments: Sequence[str],
+    env: Mapping[str, str] | None,
+    log_file: Path | None,
+) -> ServiceProcess:
+    return ServiceProcess(
+        arguments,
+        module=module,
+        ready_prefix=ready_prefix(display_name),
+        env=env,
+        log_file=log_file,
+    )
+
+
+def _started(process: ServiceProcess) -> ServiceProcess:
+    process.start()
+    return process
+
+
+def _port_and_discovery(port: int, discovery: bool) -> list[str]:
+    return ["--port", str(port)] + ([] if discovery else ["--no-discovery"])
+
+
 def logger_service_process(
     arguments: Sequence[str] = (),
     *,
@@ -25,13 +50,7 @@ def logger_service_process(
     log_file: Path | None = None,
 ) -> ServiceProcess:
     """A not yet started ``python -m logger_service`` child process with ``arguments``."""
-    return ServiceProcess(
-        arguments,
-        module="logger_service",
-        ready_prefix=ready_prefix(LOGGER_DISPLAY_NAME),
-        env=env,
-        log_file=log_file,
-    )
+    return _session_service_process("logger_service", LOGGER_DISPLAY_NAME, arguments, env, log_file)
 
 
 def start_logger_service(
@@ -43,14 +62,8 @@ def start_logger_service(
     log_file: Path | None = None,
 ) -> ServiceProcess:
     """Start ``python -m logger_service`` and return the running process handle."""
-    arguments = ["--port", str(port)]
-    if not discovery:
-        arguments.append("--no-discovery")
-    if fsync:
-        arguments.append("--fsync")
-    process = logger_service_process(arguments, env=env, log_file=log_file)
-    process.start()
-    return process
+    arguments = _port_and_discovery(port, discovery) + (["--fsync"] if fsync else [])
+    return _started(logger_service_process(arguments, env=env, log_file=log_file))
 
 
 def results_service_process(
@@ -60,12 +73,8 @@ def results_service_process(
     log_file: Path | None = None,
 ) -> ServiceProcess:
     """A not yet started ``python -m results_service`` child process with ``arguments``."""
-    return ServiceProcess(
-        arguments,
-        module="results_service",
-        ready_prefix=ready_prefix(RESULTS_DISPLAY_NAME),
-        env=env,
-        log_file=log_file,
+    return _session_service_process(
+        "results_service", RESULTS_DISPLAY_NAME, arguments, env, log_file
     )
 
 
@@ -73,10 +82,7 @@ def start_results_service(
     *, port: int = 0, discovery: bool = True, env: Mapping[str, str] | None = None
 ) -> ServiceProcess:
     """Start ``python -m results_service`` and return the running process handle."""
-    arguments = ["--port", str(port)] + ([] if discovery else ["--no-discovery"])
-    process = results_service_process(arguments, env=env)
-    process.start()
-    return process
+    return _started(results_service_process(_port_and_discovery(port, discovery), env=env))
 
 
 def plugin_process(
