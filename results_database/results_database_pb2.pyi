@@ -11,7 +11,12 @@ Resources. resource_name is either
     two spellings of one file share one session), or
   - a PostgreSQL URL, postgresql://[user[:password]@]host[:port]/dbname[?param=value...] (or
     postgres://...). A password may also come from the service's environment (PGPASSWORD, a
-    .pgpass file), which keeps it out of pin maps. One session per (user, host, port, dbname).
+    .pgpass file), which keeps it out of pin maps. One session per (user, server, port, dbname):
+    a server name is compared without regard to case, an IP address in its canonical form, and
+    every loopback spelling (localhost, 127.0.0.1, ::1, none) is one server; two DNS names of one
+    server are two resources, so give every station the same spelling. Attaching to an open
+    session requires the credentials it was opened with (the same password, client certificate
+    and key, or none when it was opened without); the service keeps only a keyed digest of them.
 The service creates the table `results` when it is missing.
 
 What is visible when (both backends):

@@ -90,8 +90,10 @@ class ResultsDatabaseServicer:
         PostgreSQL database does not exist; or the existing `results` table lacks
         columns this service writes.
         PERMISSION_DENIED   the operating system refused to open the file, the SQLite file is outside
-        the folders the server was started with (--allow-dir), or PostgreSQL
-        refused the credentials (authentication failed).
+        the folders the server was started with (--allow-dir), PostgreSQL
+        refused the credentials (authentication failed), or a session of this
+        database is open and the URL's credentials are not those it was opened
+        with (checked before the behaviour: nothing else is said about it).
         UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
         the SQLite file stayed locked by another writer.
         ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.

@@ -10,9 +10,15 @@ Both connections run in autocommit mode and receive explicit ``BEGIN``/``COMMIT`
 from __future__ import annotations
 
 import abc
+import dataclasses
+import hashlib
+import hmac
+import ipaddress
+import json
 import logging
 import os
 import re
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +44,11 @@ from session_core.errors import (
 _logger = logging.getLogger(__name__)
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+CREDENTIAL_FIELDS = ("password", "passfile", "sslcert", "sslkey", "sslpassword")
+"""The connection parameters that authenticate a PostgreSQL client: an attach must repeat them."""
+_CREDENTIAL_KEY = secrets.token_bytes(32)
+"""Keys the credentials digest; new in every process, so a digest is worth nothing outside it."""
+LOOPBACK_HOST = "localhost"
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
 SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
@@ -77,7 +88,23 @@ class Resource:
     key: str
     display_name: str
     target: str
-    """What the backend connects to: a path or a connection URL (with its password)."""
+    """What the backend connects to: a path or a connection URL (with its password, until the
+    connection is open: see :meth:`without_secrets`)."""
+    credentials: bytes = b""
+    """A keyed digest of what authenticates the caller (password, client certificate), never the
+    secret itself: an attach must present the same."""
+
+    def without_secrets(self) -> Resource:
+        """The resource as kept for an open session: the URL without its password."""
+        return dataclasses.replace(self, target=self.display_name)
+
+    def check_credentials(self, attaching: Resource) -> None:
+        """Refuse an attach whose credentials differ from those the session was opened with."""
+        if not hmac.compare_digest(self.credentials, attaching.credentials):
+            raise PermissionDeniedError(
+                f"the credentials do not match those the session of {self.display_name} was "
+                "opened with: attach with the same password (or none, if it was opened without)"
+            )
 
 
 class Backend(abc.ABC):
@@ -254,7 +281,7 @@ class PostgresqlBackend(Backend):
             raise InvalidArgumentError(
                 f"malformed PostgreSQL URL: port '{port}' is not a number from 1 to 65535"
             )
-        host = str(fields.get("host") or "localhost")
+        host = _server_key(str(fields.get("host") or LOOPBACK_HOST))
         user = str(fields.get("user") or "")
         dbname = str(fields.get("dbname") or user)
         if not dbname:
@@ -262,7 +289,7 @@ class PostgresqlBackend(Backend):
                 "the PostgreSQL URL names no database: postgresql://user@host:port/dbname"
             )
         shown = f"postgresql://{user + '@' if user else ''}{host}:{port}/{dbname}"
-        return Resource(self, shown, shown, name)
+        return Resource(self, shown, shown, name, credentials=_credentials_digest(fields))
 
     def connect(self, resource: Resource) -> Connection:
         """Connect within :data:`CONNECT_TIMEOUT_SECONDS`; say why when it fails."""
@@ -318,6 +345,30 @@ class PostgresqlBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
+
+
+def _server_key(host: str) -> str:
+    """One spelling per server: names without case or a final dot, IP addresses in canonical
+    form, every loopback spelling (``localhost``, ``127.0.0.1``, ``::1``) as ``localhost``.
+    Two DNS names of one server stay two: resolving names would make the key depend on DNS.
+    """
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name.startswith("/"):  # a Unix-domain socket folder
+        return name
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return LOOPBACK_HOST if name == LOOPBACK_HOST else name
+    if address.is_loopback:
+        return LOOPBACK_HOST
+    return f"[{address.compressed}]" if address.version == 6 else address.compressed
+
+
+def _credentials_digest(fields: dict[str, Any]) -> bytes:
+    """A keyed digest of the URL's credential fields; the secrets themselves are not kept."""
+    presented = {name: str(fields.get(name) or "") for name in CREDENTIAL_FIELDS}
+    canonical = json.dumps(presented, sort_keys=True).encode("utf-8")
+    return hmac.new(_CREDENTIAL_KEY, canonical, hashlib.sha256).digest()
 
 
 def _redact(text: str, url: str) -> str:

@@ -92,6 +92,8 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
             behavior,
             lambda: ResultsStore.open(resource),
             display_name=resource.display_name,
+            # an attach proves the credentials the session was opened with, before anything else
+            admit=lambda store: store.resource.check_credentials(resource),
         )
         return pb.InitializeDatabaseResponse(
             session_id=session.session_id,

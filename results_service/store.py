@@ -111,7 +111,7 @@ class ResultsStore:
     def open(cls, resource: Resource) -> ResultsStore:
         """Connect, create the table when missing, and check it has every column written."""
         connection = resource.backend.connect(resource)
-        store = cls(resource, connection)
+        store = cls(resource.without_secrets(), connection)  # the password is not kept
         try:
             store._run(lambda: connection.execute(resource.backend.create_table))
             store._run(

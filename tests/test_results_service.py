@@ -171,7 +171,7 @@ def postgres_database(server: PostgresServer, stub: ResultsDatabaseStub) -> Iter
         yield Database(
             "postgresql",
             server.url_for(name),
-            f"postgresql://{SUPERUSER}@127.0.0.1:{server.port}/{name}",
+            f"postgresql://{SUPERUSER}@localhost:{server.port}/{name}",
             pb.BACKEND_POSTGRESQL,
             url=server.url_for(name),
             name=name,
@@ -1128,7 +1128,7 @@ def test_unreachable_postgres_is_unavailable_with_the_reason(stub: ResultsDataba
         details = expect_status(
             lambda: initialize(stub, url, INITIALIZE_NEW),
             grpc.StatusCode.UNAVAILABLE,
-            f"cannot reach PostgreSQL at postgresql://{SUPERUSER}@127.0.0.1:{port}/results",
+            f"cannot reach PostgreSQL at postgresql://{SUPERUSER}@localhost:{port}/results",
         )
 
     assert "refused" in details.lower()
@@ -1150,6 +1150,63 @@ def test_wrong_password_is_permission_denied(
     assert "not-the-password" not in details
     assert listed(stub) == {}
     assert initialize(stub, pg_database.resource_name, INITIALIZE_NEW).new_session_initialized
+
+
+@pytest.mark.parametrize("behaviour", [UNSPECIFIED, ATTACH_TO_EXISTING, INITIALIZE_NEW])
+def test_an_attach_with_a_wrong_password_is_refused_before_anything_else(
+    stub: ResultsDatabaseStub, postgres: PostgresServer, pg_database: Database, behaviour: int
+) -> None:
+    opened = initialize(stub, pg_database.resource_name, INITIALIZE_NEW)
+    record(stub, opened.session_id, "theirs")
+    wrong = postgres.url_for(pg_database.name, password="not-the-password")
+
+    details = expect_status(
+        lambda: initialize(stub, wrong, behaviour),
+        grpc.StatusCode.PERMISSION_DENIED,
+        "credentials do not match",
+    )
+
+    assert "not-the-password" not in details and PASSWORD not in details
+    assert opened.session_id not in details
+    assert list(listed(stub)) == [opened.session_id]  # the session is untouched
+    assert names(read(stub, opened.session_id)) == ["theirs"]
+
+
+def test_an_attach_without_the_password_is_refused_even_where_the_service_has_one(
+    postgres: PostgresServer, pg_database: Database
+) -> None:
+    # the service's PGPASSWORD would let anyone *open* the database; it proves nothing about an
+    # attach to a session that a URL with a password opened
+    process = results_service_process(
+        ["--no-discovery"], env={**os.environ, "PGPASSWORD": PASSWORD}
+    )
+    process.start()
+    try:
+        with grpc.insecure_channel(process.address) as channel:
+            own_stub = ResultsDatabaseStub(channel)
+            opened = initialize(own_stub, pg_database.resource_name, INITIALIZE_NEW)
+            expect_status(
+                lambda: initialize(own_stub, pg_database.display_name, UNSPECIFIED),
+                grpc.StatusCode.PERMISSION_DENIED,
+                "credentials do not match",
+            )
+            again = initialize(own_stub, pg_database.resource_name, ATTACH_TO_EXISTING)
+            assert again.session_id == opened.session_id
+            close(own_stub, opened.session_id)
+    finally:
+        assert process.stop() == 0, process.stderr_tail
+
+
+def test_an_open_session_keeps_no_password(pg_database: Database) -> None:
+    from results_service.backends import POSTGRESQL
+    from results_service.store import ResultsStore
+
+    store = ResultsStore.open(POSTGRESQL.resource(pg_database.resource_name))
+    try:
+        assert PASSWORD not in repr(store.resource)
+        assert PASSWORD.encode() not in store.resource.credentials
+    finally:
+        store.close()
 
 
 def test_missing_postgres_database_is_failed_precondition(
@@ -1288,6 +1345,11 @@ def test_two_spellings_of_one_postgres_database_share_one_session(
         f"postgres://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/{name}",
         f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/{name}?connect_timeout=3",
         f"  postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{port}/{name}  ",
+        f"postgresql://{SUPERUSER}:{PASSWORD}@localhost:{port}/{name}",
+        f"postgresql://{SUPERUSER}:{PASSWORD}@LocalHost.:{port}/{name}",
+        f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.2:{port}/{name}",
+        f"postgresql://{SUPERUSER}:{PASSWORD}@[::1]:{port}/{name}",
+        f"postgresql://{SUPERUSER}:{PASSWORD}@[0:0:0:0:0:0:0:1]:{port}/{name}",
     ):
         attached = initialize(stub, spelling, UNSPECIFIED)
         assert (attached.session_id, attached.new_session_initialized) == (

@@ -76,8 +76,14 @@ class SessionRegistry(Generic[ResourceT]):
         open_resource: Callable[[], ResourceT],
         *,
         display_name: str | None = None,
+        admit: Callable[[ResourceT], None] | None = None,
     ) -> tuple[Session[ResourceT], bool]:
-        """Attach to or create the session of ``key``; return it and whether it is new."""
+        """Attach to or create the session of ``key``; return it and whether it is new.
+
+        ``admit``, when given, is called with the open session's resource before anything else
+        is decided or said about it; it raises (a ServiceError) to refuse this caller, e.g. one
+        that cannot prove the credentials the session was opened with.
+        """
         name = display_name or key
         with self._changed:
             entry = self._by_key.get(key)
@@ -85,6 +91,8 @@ class SessionRegistry(Generic[ResourceT]):
                 self._changed.wait()
                 entry = self._by_key.get(key)
             if entry is not None:
+                if admit is not None:
+                    admit(entry.resource)
                 if behavior is InitializationBehavior.INITIALIZE_NEW:
                     raise AlreadyExistsError(
                         f"a session for {self._resource_kind} '{name}' is already open "
