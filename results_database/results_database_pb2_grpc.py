@@ -115,7 +115,13 @@ class ResultsDatabaseServicer:
         ALREADY_EXISTS      a row with the same (run_id, step_name, measurement_name, site) exists.
         NOT_FOUND           no open session has this id (never opened, or closed).
         UNAVAILABLE         the connection to the database was lost: the rows not yet committed are
-        gone; close the session and open a new one. Or the SQLite file is locked.
+        gone; close the session and open a new one. Or another session held a
+        lock the row waits for (the SQLite file's write lock; on PostgreSQL the
+        same row recorded by another station, not yet committed) for 5 s, or
+        until shortly before the caller's deadline: nothing was written, retry.
+        DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed (or less than 50 ms of it was left
+        once the row was written) or the call was cancelled: the row was rolled
+        back, nothing was written. A call that fails never leaves a row behind.
         RESOURCE_EXHAUSTED  the disk is full.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -153,6 +159,9 @@ class ResultsDatabaseServicer:
         INVALID_ARGUMENT    session_id is empty.
         NOT_FOUND           no open session has this id.
         UNAVAILABLE         the connection was lost before the commit: nothing was committed.
+        DEADLINE_EXCEEDED / CANCELLED   the caller stopped waiting before the commit began: nothing
+        was committed (the rows stay pending). If the deadline passes during the
+        commit itself, ListSessions' rows_pending tells whether it took effect.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -98,7 +98,13 @@ class ResultsDatabaseStub:
       ALREADY_EXISTS      a row with the same (run_id, step_name, measurement_name, site) exists.
       NOT_FOUND           no open session has this id (never opened, or closed).
       UNAVAILABLE         the connection to the database was lost: the rows not yet committed are
-                          gone; close the session and open a new one. Or the SQLite file is locked.
+                          gone; close the session and open a new one. Or another session held a
+                          lock the row waits for (the SQLite file's write lock; on PostgreSQL the
+                          same row recorded by another station, not yet committed) for 5 s, or
+                          until shortly before the caller's deadline: nothing was written, retry.
+      DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed (or less than 50 ms of it was left
+                          once the row was written) or the call was cancelled: the row was rolled
+                          back, nothing was written. A call that fails never leaves a row behind.
       RESOURCE_EXHAUSTED  the disk is full.
     """
     RecordResults: _grpc.UnaryUnaryMultiCallable[_results_database_pb2.RecordResultsRequest, _results_database_pb2.RecordResultsResponse]
@@ -124,6 +130,9 @@ class ResultsDatabaseStub:
       INVALID_ARGUMENT    session_id is empty.
       NOT_FOUND           no open session has this id.
       UNAVAILABLE         the connection was lost before the commit: nothing was committed.
+      DEADLINE_EXCEEDED / CANCELLED   the caller stopped waiting before the commit began: nothing
+                          was committed (the rows stay pending). If the deadline passes during the
+                          commit itself, ListSessions' rows_pending tells whether it took effect.
     """
     Rollback: _grpc.UnaryUnaryMultiCallable[_results_database_pb2.RollbackRequest, _results_database_pb2.RollbackResponse]
     """Rolls the session's transaction back: its uncommitted rows are discarded.
@@ -184,7 +193,13 @@ class ResultsDatabaseAsyncStub(ResultsDatabaseStub):
       ALREADY_EXISTS      a row with the same (run_id, step_name, measurement_name, site) exists.
       NOT_FOUND           no open session has this id (never opened, or closed).
       UNAVAILABLE         the connection to the database was lost: the rows not yet committed are
-                          gone; close the session and open a new one. Or the SQLite file is locked.
+                          gone; close the session and open a new one. Or another session held a
+                          lock the row waits for (the SQLite file's write lock; on PostgreSQL the
+                          same row recorded by another station, not yet committed) for 5 s, or
+                          until shortly before the caller's deadline: nothing was written, retry.
+      DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed (or less than 50 ms of it was left
+                          once the row was written) or the call was cancelled: the row was rolled
+                          back, nothing was written. A call that fails never leaves a row behind.
       RESOURCE_EXHAUSTED  the disk is full.
     """
     RecordResults: _aio.UnaryUnaryMultiCallable[_results_database_pb2.RecordResultsRequest, _results_database_pb2.RecordResultsResponse]  # type: ignore[assignment]
@@ -210,6 +225,9 @@ class ResultsDatabaseAsyncStub(ResultsDatabaseStub):
       INVALID_ARGUMENT    session_id is empty.
       NOT_FOUND           no open session has this id.
       UNAVAILABLE         the connection was lost before the commit: nothing was committed.
+      DEADLINE_EXCEEDED / CANCELLED   the caller stopped waiting before the commit began: nothing
+                          was committed (the rows stay pending). If the deadline passes during the
+                          commit itself, ListSessions' rows_pending tells whether it took effect.
     """
     Rollback: _aio.UnaryUnaryMultiCallable[_results_database_pb2.RollbackRequest, _results_database_pb2.RollbackResponse]  # type: ignore[assignment]
     """Rolls the session's transaction back: its uncommitted rows are discarded.
@@ -279,7 +297,13 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
           ALREADY_EXISTS      a row with the same (run_id, step_name, measurement_name, site) exists.
           NOT_FOUND           no open session has this id (never opened, or closed).
           UNAVAILABLE         the connection to the database was lost: the rows not yet committed are
-                              gone; close the session and open a new one. Or the SQLite file is locked.
+                              gone; close the session and open a new one. Or another session held a
+                              lock the row waits for (the SQLite file's write lock; on PostgreSQL the
+                              same row recorded by another station, not yet committed) for 5 s, or
+                              until shortly before the caller's deadline: nothing was written, retry.
+          DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed (or less than 50 ms of it was left
+                              once the row was written) or the call was cancelled: the row was rolled
+                              back, nothing was written. A call that fails never leaves a row behind.
           RESOURCE_EXHAUSTED  the disk is full.
         """
 
@@ -323,6 +347,9 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
           INVALID_ARGUMENT    session_id is empty.
           NOT_FOUND           no open session has this id.
           UNAVAILABLE         the connection was lost before the commit: nothing was committed.
+          DEADLINE_EXCEEDED / CANCELLED   the caller stopped waiting before the commit began: nothing
+                              was committed (the rows stay pending). If the deadline passes during the
+                              commit itself, ListSessions' rows_pending tells whether it took effect.
         """
 
     @_abc_1.abstractmethod

@@ -51,7 +51,9 @@ _CREDENTIAL_KEY = secrets.token_bytes(32)
 LOOPBACK_HOST = "localhost"
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
-SQLITE_BUSY_TIMEOUT_SECONDS = 5.0
+LOCK_WAIT_SECONDS = 5.0
+"""The longest a call waits for another session's lock (SQLite's write lock, a PostgreSQL row
+lock), less when the caller's deadline is nearer; then UNAVAILABLE, nothing written."""
 
 COLUMNS = (
     "run_id",
@@ -130,6 +132,10 @@ class Backend(abc.ABC):
     def connection_lost(self, connection: Connection) -> bool:
         """Whether, after a failed call, the connection is gone (the transaction with it)."""
 
+    @abc.abstractmethod
+    def limit_waits(self, connection: Connection, milliseconds: int) -> None:
+        """Make the connection wait at most ``milliseconds`` for another session's lock."""
+
     def adapt(self, passed: bool | None, measured_at: datetime) -> tuple[object, object]:
         """The verdict and the time as the driver stores them (as they are, by default)."""
         return passed, measured_at
@@ -193,7 +199,7 @@ class SqliteBackend(Backend):
         try:
             connection = sqlite3.connect(
                 path,
-                timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+                timeout=LOCK_WAIT_SECONDS,
                 isolation_level=None,
                 check_same_thread=False,  # one session, many gRPC worker threads, one at a time
             )
@@ -238,6 +244,10 @@ class SqliteBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """A file connection is not lost; a failed statement leaves it usable."""
         return False
+
+    def limit_waits(self, connection: Connection, milliseconds: int) -> None:
+        """SQLite's busy timeout: how long to wait for the file's write lock."""
+        connection.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
 
     def adapt(self, passed: bool | None, measured_at: datetime) -> tuple[object, object]:
         """SQLite has no boolean or time type: 0/1 and ISO 8601 text."""
@@ -338,6 +348,12 @@ class PostgresqlBackend(Backend):
             return PermissionDeniedError(f"PostgreSQL refused: {message}")
         if isinstance(error, psycopg.errors.DiskFull):
             return ResourceExhaustedError(f"PostgreSQL: {message}")
+        if isinstance(error, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+            return UnavailableError(
+                "another session holds a lock these rows wait for (another station recording "
+                "the same run, step, measurement and site, not yet committed?); nothing was "
+                f"written: retry once it commits or rolls back ({message})"
+            )
         if isinstance(error, psycopg.OperationalError):
             return UnavailableError(f"the connection to PostgreSQL failed: {message}")
         return None
@@ -345,6 +361,10 @@ class PostgresqlBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
+
+    def limit_waits(self, connection: Connection, milliseconds: int) -> None:
+        """``lock_timeout``: how long a statement waits for a row another session locked."""
+        connection.execute(f"SET lock_timeout = {int(milliseconds)}")
 
 
 def _server_key(host: str) -> str:

@@ -14,7 +14,7 @@ import grpc
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
 from results_service.backends import backend_for
-from results_service.store import ResultsStore, Row, StoredRow
+from results_service.store import Caller, ResultsStore, Row, StoredRow
 from session_core import paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
@@ -42,6 +42,10 @@ def _row(message: pb.ResultRow) -> Row:
         site=message.site,
         measured_at=measured_at,
     )
+
+
+def _caller(context: grpc.ServicerContext) -> Caller:
+    return Caller(is_active=context.is_active, time_remaining=context.time_remaining)
 
 
 def _stored(stored: StoredRow) -> pb.StoredResult:
@@ -109,7 +113,7 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
         """Record one row in the session's transaction."""
         row = _row(request.row)
         with self.registry.use(request.session_id) as store:
-            row_id = store.record([row], request.session_id)
+            row_id = store.record([row], request.session_id, caller=_caller(context))
         return pb.RecordResultResponse(row_id=row_id or 0)
 
     @reports_errors
@@ -126,7 +130,7 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
                 raise
         with self.registry.use(request.session_id) as store:
             if rows:
-                store.record(rows, request.session_id, batch=True)
+                store.record(rows, request.session_id, batch=True, caller=_caller(context))
         return pb.RecordResultsResponse(rows_recorded=len(rows))
 
     @reports_errors
@@ -149,7 +153,7 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
     ) -> pb.CommitResponse:
         """Commit the session's transaction."""
         with self.registry.use(request.session_id) as store:
-            return pb.CommitResponse(rows_committed=store.commit())
+            return pb.CommitResponse(rows_committed=store.commit(_caller(context)))
 
     @reports_errors
     def Rollback(  # noqa: N802 - gRPC method name

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from results_service.backends import COLUMNS, Backend, Connection, Resource
+from results_service.backends import COLUMNS, LOCK_WAIT_SECONDS, Backend, Connection, Resource
 from session_core.errors import (
+    CancelledError,
+    DeadlineExceededError,
     InternalError,
     InvalidArgumentError,
     ServiceError,
@@ -25,6 +27,9 @@ from session_core.errors import (
 
 _logger = logging.getLogger(__name__)
 
+ANSWER_MARGIN_SECONDS = 0.05
+"""Time kept back from the caller's deadline: a row written with less left is rolled back (the
+answer might not reach the caller in time, and a call that fails must write nothing)."""
 MAX_TEXT_LENGTH = 1000
 DEFAULT_MAX_ROWS = 1000
 MAX_ROWS_LIMIT = 10_000
@@ -82,6 +87,42 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """What the store knows of the call it works for (a ``grpc.ServicerContext`` has both)."""
+
+    is_active: Callable[[], bool] = lambda: True
+    """Whether the caller still waits for the answer."""
+    time_remaining: Callable[[], float | None] = lambda: None
+    """Seconds until the caller's deadline; None without one."""
+
+    def wait_limit(self) -> float:
+        """How long a lock may be waited for: the backend's limit, or less before a deadline."""
+        remaining = self.time_remaining()
+        if remaining is None:
+            return LOCK_WAIT_SECONDS
+        if not self.is_active() or remaining <= ANSWER_MARGIN_SECONDS:
+            raise self.gone()
+        return min(LOCK_WAIT_SECONDS, remaining - ANSWER_MARGIN_SECONDS)
+
+    def still_waiting(self) -> bool:
+        """Whether the answer can still reach the caller in time."""
+        remaining = self.time_remaining()
+        return self.is_active() and (remaining is None or remaining > ANSWER_MARGIN_SECONDS)
+
+    def gone(self) -> ServiceError:
+        """The error for a caller that stopped waiting."""
+        if self.is_active():
+            return DeadlineExceededError(
+                "the caller's deadline passed (or was too close to answer in time) before the "
+                "rows were kept; nothing was written"
+            )
+        return CancelledError("the call ended before the rows were kept; nothing was written")
+
+
+ANY_CALLER = Caller()
+
+
+@dataclass(frozen=True)
 class StoredRow:
     """A row read back, with its id, the session that recorded it and its verdict."""
 
@@ -100,6 +141,7 @@ class ResultsStore:
         self._connection = connection
         self._in_transaction = False
         self._lost_reason = ""
+        self._wait_limit_ms = 0
         self.rows_pending = 0
         self.rows_committed = 0
         self.rows_discarded_on_close = 0
@@ -113,6 +155,7 @@ class ResultsStore:
         connection = resource.backend.connect(resource)
         store = cls(resource.without_secrets(), connection)  # the password is not kept
         try:
+            store._limit_waits(LOCK_WAIT_SECONDS)
             store._run(lambda: connection.execute(resource.backend.create_table))
             store._run(
                 lambda: connection.execute(
@@ -129,10 +172,20 @@ class ResultsStore:
         """The backend of this store."""
         return self._backend
 
-    def record(self, rows: Sequence[Row], session_id: str, *, batch: bool = False) -> int | None:
+    def record(
+        self,
+        rows: Sequence[Row],
+        session_id: str,
+        *,
+        batch: bool = False,
+        caller: Caller = ANY_CALLER,
+    ) -> int | None:
         """Insert ``rows`` in the transaction, all or none; return the row id of a single row.
 
         ``batch``: the rows came as a batch, so an error names the refused row (``rows[i]``).
+        ``caller``: a lock is waited for only until shortly before the caller's deadline, and rows
+        written when the caller no longer waits (deadline passed, cancelled) are rolled back, so a
+        call that fails never leaves a row for the next Commit.
 
         A batch goes in one ``executemany`` (no ids: one round trip on PostgreSQL's pipeline);
         when the database refuses it, the savepoint is rolled back and the rows are tried one by
@@ -146,6 +199,7 @@ class ResultsStore:
                     error.message = f"rows[{index}]: {error.message}"
                 raise
         self._require_connection()
+        self._limit_waits(caller.wait_limit())
         if not self._in_transaction:
             self._run(lambda: self._backend.begin(self._connection))
             self._in_transaction = True
@@ -158,6 +212,8 @@ class ResultsStore:
             else:
                 (value,) = values
                 row_id = self._insert_row(value)
+            if not caller.still_waiting():
+                raise caller.gone()
         except BaseException:
             if not self._lost_reason:
                 self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))
@@ -208,9 +264,14 @@ class ResultsStore:
         )
         return [_stored(record) for record in records]
 
-    def commit(self) -> int:
-        """Commit the transaction; return how many rows it made visible."""
+    def commit(self, caller: Caller = ANY_CALLER) -> int:
+        """Commit the transaction; return how many rows it made visible.
+
+        Not when the caller no longer waits: a commit it would not hear of stays undone.
+        """
         self._require_connection()
+        if not caller.still_waiting():
+            raise caller.gone()
         committed = self.rows_pending
         if self._in_transaction:
             self._run(lambda: self._connection.execute("COMMIT"))
@@ -285,6 +346,13 @@ class ResultsStore:
             if classified is not None:
                 raise classified from None
             raise InternalError(f"{type(error).__name__}: {error}") from None
+
+    def _limit_waits(self, seconds: float) -> None:
+        """Wait at most ``seconds`` for another session's lock (set only when it changes)."""
+        milliseconds = max(1, int(seconds * 1000))
+        if milliseconds != self._wait_limit_ms:
+            self._run(lambda: self._backend.limit_waits(self._connection, milliseconds))
+            self._wait_limit_ms = milliseconds
 
     def _require_connection(self) -> None:
         if self._lost_reason:

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from results_client import (
 )
 from results_database import results_database_pb2 as pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
+from results_service.backends import LOCK_WAIT_SECONDS, SQLITE
+from results_service.store import Caller, ResultsStore, Row
+from session_core.errors import DeadlineExceededError
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import results_service_process, start_results_service
 from tests.postgres_server import (
@@ -193,6 +197,13 @@ def database(
     else:
         with postgres_database(request.getfixturevalue("postgres"), stub) as database:
             yield database
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, stub: ResultsDatabaseStub) -> Iterator[Database]:
+    """An SQLite file in tmp_path."""
+    with sqlite_database(tmp_path, stub) as database:
+        yield database
 
 
 @pytest.fixture
@@ -1251,6 +1262,92 @@ def test_locked_sqlite_file_is_unavailable_then_recovers(
     assert commit(stub, session_id) == 1
     with contextlib.closing(sqlite3.connect(path)) as reader:
         assert reader.execute(NAMES_SQL).fetchall() == [("a",), ("b",)]
+
+
+def test_a_record_that_timed_out_behind_the_sqlite_lock_writes_nothing(
+    stub: ResultsDatabaseStub, sqlite_db: Database
+) -> None:
+    session_id = initialize(stub, sqlite_db.resource_name, INITIALIZE_NEW).session_id
+    request = pb.RecordResultRequest(session_id=session_id, row=row("late"))
+    with contextlib.closing(sqlite3.connect(sqlite_db.path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # another station holds the file's write lock
+        with pytest.raises(grpc.RpcError) as failed:
+            stub.RecordResult(request, timeout=0.5)
+        writer.execute("ROLLBACK")  # freed while a service that waited on would still wait
+    time.sleep(0.5)
+
+    assert failed.value.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
+    assert commit(stub, session_id) == 0
+    assert sqlite_db.committed() == []
+
+
+@pytest.mark.slow
+def test_a_record_that_timed_out_behind_a_postgres_row_lock_writes_nothing(
+    stub: ResultsDatabaseStub, pg_database: Database
+) -> None:
+    session_id = initialize(stub, pg_database.resource_name, INITIALIZE_NEW).session_id
+    request = pb.RecordResultRequest(session_id=session_id, row=row("x", run_id="run-1"))
+    with psycopg.connect(pg_database.url) as other:  # another station, same row, not committed
+        other.execute(
+            "INSERT INTO results (run_id, step_name, measurement_name, value, unit, site, "
+            "measured_at, session_id) VALUES ('run-1', '', 'x', 1, '', 0, now(), 'other')"
+        )
+        with pytest.raises(grpc.RpcError) as failed:
+            stub.RecordResult(request, timeout=1.0)
+        other.rollback()  # the row is free again: a waiting insert would go through now
+    time.sleep(0.5)
+
+    assert failed.value.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE)
+    assert commit(stub, session_id) == 0
+    assert pg_database.committed() == []
+
+
+@pytest.mark.slow
+def test_a_postgres_row_lock_never_holds_a_call_without_deadline_past_the_wait_limit(
+    stub: ResultsDatabaseStub, pg_database: Database
+) -> None:
+    session_id = initialize(stub, pg_database.resource_name, INITIALIZE_NEW).session_id
+    request = pb.RecordResultRequest(session_id=session_id, row=row("x", run_id="run-1"))
+    with psycopg.connect(pg_database.url) as other:
+        other.execute(
+            "INSERT INTO results (run_id, step_name, measurement_name, value, unit, site, "
+            "measured_at, session_id) VALUES ('run-1', '', 'x', 1, '', 0, now(), 'other')"
+        )
+        started = time.monotonic()
+        details = expect_status(
+            lambda: stub.RecordResult(request),  # no deadline at all
+            grpc.StatusCode.UNAVAILABLE,
+            "another session holds a lock",
+        )
+        waited = time.monotonic() - started
+        other.rollback()
+
+    assert LOCK_WAIT_SECONDS <= waited < LOCK_WAIT_SECONDS + 3, details
+    assert record(stub, session_id, "y") > 0  # the session goes on
+    assert commit(stub, session_id) == 1
+
+
+def test_rows_written_when_the_caller_stopped_waiting_are_rolled_back(tmp_path: Path) -> None:
+    # the store's last check, after the insert: a caller whose deadline came too near is told
+    # DEADLINE_EXCEEDED and its rows are gone, whatever delayed them
+    remaining = iter([1.0, 0.01])
+    late = Caller(time_remaining=lambda: next(remaining))
+    store = ResultsStore.open(SQLITE.resource(str(tmp_path / "results.db")))
+    try:
+        store.record([store_row("kept")], "s1")
+        with pytest.raises(DeadlineExceededError, match="nothing was written"):
+            store.record([store_row("late")], "s1", caller=late)
+        assert store.commit() == 1
+        assert [
+            stored.row.measurement_name
+            for stored in store.read(session_id="s1", run_id="", after_row_id=0, max_rows=0)
+        ] == ["kept"]
+    finally:
+        store.close()
+
+
+def store_row(name: str) -> Row:
+    return Row("run", "", name, 1.0, "", None, None, 0, datetime.now(timezone.utc))
 
 
 # -- session ids on every RPC -----------------------------------------------------------------

@@ -78,6 +78,18 @@ class UnavailableError(ServiceError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+class DeadlineExceededError(ServiceError):
+    """The caller's deadline passed, or would pass before the answer reached it: nothing done."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class CancelledError(ServiceError):
+    """The caller cancelled the call (or went away) before it took effect: nothing done."""
+
+    code = grpc.StatusCode.CANCELLED
+
+
 class InternalError(ServiceError):
     """An unexpected or unclassified failure."""
 

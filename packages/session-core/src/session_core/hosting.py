@@ -58,7 +58,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from session_core.errors import ServiceError
+from session_core.errors import DeadlineExceededError
 
 _logger = logging.getLogger(__name__)
 
@@ -99,10 +99,8 @@ class CallLimits:
 DEFAULT_CALL_LIMITS = CallLimits()
 
 
-class StreamIdleError(ServiceError):
+class StreamIdleError(DeadlineExceededError):
     """The client sent no message on its stream for the idle timeout."""
-
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 _END: Final = object()
