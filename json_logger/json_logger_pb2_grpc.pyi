@@ -15,6 +15,9 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
                       + 32); refused at once, nothing done: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
+  INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string
+                      field that is not UTF-8: nothing done (on a stream, the batches before
+                      it are written and the details say how many records).
 """
 
 from collections import abc as _abc

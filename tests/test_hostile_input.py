@@ -276,3 +276,69 @@ def test_binding_beyond_loopback_is_warned_about(caplog: pytest.LogCaptureFixtur
     first, second = (record.getMessage() for record in caplog.records)
     assert "0.0.0.0" in first and "--allow-dir" in first
     assert "/srv/logs" in second
+
+
+# -- bytes that are not the message ----------------------------------------------------------
+
+NOT_UTF8 = b"\xff\xfe"
+
+
+def _length_delimited(field_number: int, payload: bytes) -> bytes:
+    """One protobuf field of wire type 2 (a string), holding ``payload`` as it is."""
+    return bytes([field_number << 3 | 2, len(payload)]) + payload
+
+
+def _raw_unary(channel: grpc.Channel, method: str, request: bytes) -> bytes:
+    call = channel.unary_unary(method, request_serializer=None, response_deserializer=None)
+    return call(request, timeout=10)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("service", "method"),
+    [
+        ("logger", "/json_logger.JsonLogger/InitializeFile"),
+        ("logger", "/json_logger.JsonLogger/CloseFile"),
+        ("results", "/results_database.ResultsDatabase/InitializeDatabase"),
+        ("results", "/results_database.ResultsDatabase/Commit"),
+    ],
+)
+def test_a_string_that_is_not_utf8_is_invalid_argument_and_the_service_serves_on(
+    service: str, method: str, tmp_path: Path
+) -> None:
+    start = logger_service_process if service == "logger" else results_service_process
+    with start(["--no-discovery"]) as process, grpc.insecure_channel(process.address) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            _raw_unary(channel, method, _length_delimited(1, NOT_UTF8))
+        # a valid request on the same channel still gets its normal answer
+        with pytest.raises(grpc.RpcError) as normal:
+            _raw_unary(channel, method, _length_delimited(1, b"/no/such/thing"))
+
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT, refused.value.details()
+    assert "UTF-8" in (refused.value.details() or "")
+    assert normal.value.code() is not grpc.StatusCode.INTERNAL
+    assert "Traceback" not in process.stderr_tail
+    assert "Exception deserializing" not in process.stderr_tail
+
+
+def test_a_stream_batch_that_is_not_utf8_ends_the_stream_keeping_the_batches_before(
+    stub: JsonLoggerStub, logger_address: str, log_path: Path
+) -> None:
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    good = pb.LogMeasurementDataBatch(
+        session_id=session_id,
+        records=[pb.MeasurementRecord(measurement_name="before")],
+    ).SerializeToString()
+    bad = _length_delimited(1, NOT_UTF8)  # session_id, not UTF-8
+    with grpc.insecure_channel(logger_address) as channel:
+        stream = channel.stream_unary(
+            "/json_logger.JsonLogger/StreamMeasurementData",
+            request_serializer=None,
+            response_deserializer=None,
+        )
+        with pytest.raises(grpc.RpcError) as refused:
+            stream(iter([good, bad, good]), timeout=10)
+    close(stub, session_id)
+
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "1 records of this stream were written" in (refused.value.details() or "")
+    assert [record["measurement_name"] for record in lines(log_path)] == ["before"]

@@ -265,21 +265,26 @@ def _released_after(
 
 
 def create_server(
-    *, max_workers: int = DEFAULT_MAX_WORKERS, stream_limiter: StreamLimiter | None = None
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    stream_limiter: StreamLimiter | None = None,
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> grpc.Server:
     """Create a thread-pool gRPC server.
 
     With ``stream_limiter``, the pool has ``max_workers`` more workers than the limiter's
     ``max_streams``, and gRPC refuses a call past that many at once (see the module docstring).
+    ``interceptors`` run inside the limiter (e.g. ``session_core.decoding.RequestDecodeGuard``).
     """
     if stream_limiter is None:
         return grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-worker")
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc-worker"),
+            interceptors=list(interceptors),
         )
     calls = max_workers + stream_limiter.max_streams
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=calls, thread_name_prefix="grpc-worker"),
-        interceptors=[stream_limiter],
+        interceptors=[stream_limiter, *interceptors],
         maximum_concurrent_rpcs=calls,
     )
 

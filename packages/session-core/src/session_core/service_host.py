@@ -19,6 +19,7 @@ from grpc_health.v1 import health
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 
 from session_core import hosting
+from session_core.decoding import RequestDecodeGuard
 from session_core.registration import DiscoveryRegistration, load_service_config
 
 _logger = logging.getLogger(__name__)
@@ -61,7 +62,9 @@ class ServiceHost:
             max_streams=limits.max_streams, idle_timeout=limits.stream_idle_timeout
         )
         self._server: grpc.Server = hosting.create_server(
-            max_workers=limits.unary_workers, stream_limiter=self._streams
+            max_workers=limits.unary_workers,
+            stream_limiter=self._streams,
+            interceptors=[RequestDecodeGuard()],  # undecodable bytes: INVALID_ARGUMENT
         )
         add_to_server(self._server)
         self._health: health.HealthServicer = hosting.add_health_and_reflection(
