@@ -58,8 +58,9 @@ class JsonLoggerStub:
       OK                  the session id is returned; new_session_initialized tells whether it is new.
       INVALID_ARGUMENT    resource_name is empty, not absolute, not a .ndjson/.log/.txt file (any
                           case), a directory or another non-regular file, or names an existing file
-                          whose last lines are not JSON objects (not NDJSON); or the behaviour value
-                          is not one of the enum's.
+                          whose last lines are not JSON objects (not NDJSON); longer than 4,096
+                          characters or with a file or folder name over 255 bytes (refused before
+                          any other work); or the behaviour value is not one of the enum's.
       FAILED_PRECONDITION the file's parent directory does not exist.
       PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                           outside the folders the server was started with (--allow-dir).
@@ -129,8 +130,9 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
       OK                  the session id is returned; new_session_initialized tells whether it is new.
       INVALID_ARGUMENT    resource_name is empty, not absolute, not a .ndjson/.log/.txt file (any
                           case), a directory or another non-regular file, or names an existing file
-                          whose last lines are not JSON objects (not NDJSON); or the behaviour value
-                          is not one of the enum's.
+                          whose last lines are not JSON objects (not NDJSON); longer than 4,096
+                          characters or with a file or folder name over 255 bytes (refused before
+                          any other work); or the behaviour value is not one of the enum's.
       FAILED_PRECONDITION the file's parent directory does not exist.
       PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                           outside the folders the server was started with (--allow-dir).
@@ -203,8 +205,9 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
           OK                  the session id is returned; new_session_initialized tells whether it is new.
           INVALID_ARGUMENT    resource_name is empty, not absolute, not a .ndjson/.log/.txt file (any
                               case), a directory or another non-regular file, or names an existing file
-                              whose last lines are not JSON objects (not NDJSON); or the behaviour value
-                              is not one of the enum's.
+                              whose last lines are not JSON objects (not NDJSON); longer than 4,096
+                              characters or with a file or folder name over 255 bytes (refused before
+                              any other work); or the behaviour value is not one of the enum's.
           FAILED_PRECONDITION the file's parent directory does not exist.
           PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                               outside the folders the server was started with (--allow-dir).

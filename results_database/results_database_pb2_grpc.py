@@ -85,7 +85,9 @@ class ResultsDatabaseServicer:
         Status codes:
         OK                  the session id is returned; new_session_initialized tells whether it is new.
         INVALID_ARGUMENT    resource_name is empty, a relative path, a file name without an allowed
-        suffix, a directory, or a malformed URL; or the behaviour value is unknown.
+        suffix, a directory, or a malformed URL; longer than 4,096 characters, or
+        a path with a file or folder name over 255 bytes (refused before any other
+        work); or the behaviour value is unknown.
         FAILED_PRECONDITION the file's folder does not exist; the file is not an SQLite database; the
         PostgreSQL database does not exist; or the existing `results` table lacks
         columns this service writes.

@@ -280,6 +280,11 @@ class PostgresqlBackend(Backend):
     def resource(self, resource_name: str) -> Resource:
         """A ``postgresql://`` URL; the key (and what is shown) leaves out the password."""
         name = resource_name.strip()
+        if len(name) > paths.MAX_PATH_CHARS:
+            raise InvalidArgumentError(
+                f"the PostgreSQL URL has {len(name)} characters; at most {paths.MAX_PATH_CHARS} "
+                "are taken"
+            )
         try:
             fields = psycopg.conninfo.conninfo_to_dict(name)
         except psycopg.ProgrammingError as error:

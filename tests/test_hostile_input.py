@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -342,3 +343,44 @@ def test_a_stream_batch_that_is_not_utf8_ends_the_stream_keeping_the_batches_bef
     assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert "1 records of this stream were written" in (refused.value.details() or "")
     assert [record["measurement_name"] for record in lines(log_path)] == ["before"]
+
+
+# -- names longer than any file system takes -------------------------------------------------
+
+HUGE_NAMES = {
+    "10,000 folders": "/" + "a/" * 10_000 + "x{suffix}",
+    "a 300-byte file name": "/tmp/" + "a" * 300 + "{suffix}",
+    "1 MB": "/tmp/" + "a" * 1_000_000 + "{suffix}",
+}
+
+
+@pytest.mark.parametrize("service", ["logger", "results"])
+def test_names_longer_than_the_os_allows_are_invalid_argument_and_barely_logged(
+    service: str,
+) -> None:
+    if service == "logger":
+        start, method, suffix = logger_service_process, "InitializeFile", ".ndjson"
+        request_type: Any = pb.InitializeFileRequest
+    else:
+        start, method, suffix = results_service_process, "InitializeDatabase", ".db"
+        request_type = results_pb.InitializeDatabaseRequest
+    path = (
+        "/json_logger.JsonLogger/" if service == "logger" else "/results_database.ResultsDatabase/"
+    )
+    refusals = {}
+    with start(["--no-discovery"]) as process, grpc.insecure_channel(process.address) as channel:
+        call = channel.unary_unary(
+            path + method, request_serializer=None, response_deserializer=None
+        )
+        for label, name in HUGE_NAMES.items():
+            request = request_type(resource_name=name.format(suffix=suffix))
+            with pytest.raises(grpc.RpcError) as refused:
+                call(request.SerializeToString(), timeout=30)
+            refusals[label] = (refused.value.code(), refused.value.details() or "")
+    log = process.stderr_tail
+
+    assert {label: code for label, (code, _) in refusals.items()} == dict.fromkeys(
+        HUGE_NAMES, grpc.StatusCode.INVALID_ARGUMENT
+    )
+    assert all(len(details) < 400 for _, details in refusals.values()), refusals
+    assert len(log) < 3_000, f"{len(log)} characters of service log for three calls"

@@ -22,6 +22,10 @@ from session_core.errors import (
 )
 
 ALLOW_DIR_OPTION = "--allow-dir"
+MAX_PATH_CHARS = 4096
+"""The longest resource name taken (Linux's PATH_MAX); longer ones are refused before any work."""
+MAX_NAME_BYTES = 255
+"""The longest file or folder name, in UTF-8 bytes (NAME_MAX of Linux's, macOS's, NTFS's)."""
 
 
 def _one_of(suffixes: Sequence[str]) -> str:
@@ -39,6 +43,7 @@ def normalize_path(resource_name: str, *, suffixes: Sequence[str], kind: str) ->
         )
     if "\0" in resource_name:
         raise InvalidArgumentError("resource_name contains a NUL character")
+    check_length(resource_name)
     requested = Path(resource_name)
     if not requested.is_absolute():
         raise InvalidArgumentError(
@@ -53,6 +58,22 @@ def normalize_path(resource_name: str, *, suffixes: Sequence[str], kind: str) ->
         raise InvalidArgumentError(f"cannot resolve '{excerpt(resource_name)}': {error}") from None
     check_suffix(resolved, resource_name, suffixes=suffixes, kind=kind)
     return resolved
+
+
+def check_length(resource_name: str) -> None:
+    """Refuse, before any other work, a path longer than any file system takes."""
+    if len(resource_name) > MAX_PATH_CHARS:
+        raise InvalidArgumentError(
+            f"resource_name has {len(resource_name)} characters; a path has at most "
+            f"{MAX_PATH_CHARS}: '{excerpt(resource_name)}'"
+        )
+    for part in resource_name.replace("\\", "/").split("/"):
+        size = len(part.encode("utf-8", "surrogatepass"))
+        if size > MAX_NAME_BYTES:
+            raise InvalidArgumentError(
+                f"a file or folder name in resource_name has {size} bytes; at most "
+                f"{MAX_NAME_BYTES} are allowed: '{excerpt(part)}'"
+            )
 
 
 def check_suffix(path: Path, requested: str, *, suffixes: Sequence[str], kind: str) -> None:
