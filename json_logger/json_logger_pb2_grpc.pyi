@@ -14,6 +14,8 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself).
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
                       + 32); refused at once, nothing done: retry later (returned by gRPC itself).
+                      Also a message over 4 MiB, gRPC's default limit: split it, a retry of the
+                      same message never succeeds.
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string
                       field that is not UTF-8: nothing done (on a stream, the batches before

@@ -8,7 +8,6 @@ that behaviour says so, and always closes the client's own channel (the rules li
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -22,6 +21,7 @@ from typing import Any
 import grpc
 
 from json_logger import json_logger_pb2, json_logger_pb2_grpc
+from session_core import message_size
 from session_core.behaviors import InitializationBehavior
 from session_core.client import SessionClient
 from session_core.client_errors import ServiceNotFoundError
@@ -156,7 +156,8 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     ) -> int:
         """Append many records through one streaming call; return how many were written.
 
-        Records travel in batches of ``batch_size``, each written in one append, which is much
+        Records travel in batches of ``batch_size`` (and at most 3 MiB, under gRPC's 4 MiB limit),
+        each written in one append, which is much
         faster than calling :meth:`log_data` in a loop. ``records`` may be a generator (it is
         consumed lazily). ``timeout`` bounds the whole stream (default: none).
         """
@@ -172,12 +173,9 @@ class JsonLoggerClient(SessionClient[json_logger_pb2_grpc.JsonLoggerStub]):
     def _batches(
         self, records: Iterable[MeasurementRecord], batch_size: int
     ) -> Iterator[json_logger_pb2.LogMeasurementDataBatch]:
-        iterator = iter(records)
-        while batch := list(itertools.islice(iterator, batch_size)):
-            yield json_logger_pb2.LogMeasurementDataBatch(
-                session_id=self.session_id,
-                records=[json_logger_pb2.MeasurementRecord(**_record_fields(r)) for r in batch],
-            )
+        messages = (json_logger_pb2.MeasurementRecord(**_record_fields(r)) for r in records)
+        for batch in message_size.batches(messages, max_items=batch_size):  # and at most 3 MiB
+            yield json_logger_pb2.LogMeasurementDataBatch(session_id=self.session_id, records=batch)
 
 
 def read_records(path: str | os.PathLike[str]) -> list[dict[str, object]]:

@@ -9,7 +9,6 @@ run passed, or a plug-in run on its own (``new_session_initialized``).
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import grpc
 
 from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
+from session_core import message_size
 from session_core.behaviors import InitializationBehavior
 from session_core.client import SessionClient
 from session_core.client_errors import ServiceNotFoundError
@@ -183,7 +183,8 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
     def record_results(
         self, rows: Iterable[ResultRow], *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> int:
-        """Record many rows, ``batch_size`` per call (each call all or nothing); return the count.
+        """Record many rows, ``batch_size`` (and at most 3 MiB) per call, each call all or nothing;
+        return the count.
 
         ``rows`` may be a generator. When a batch is refused, the batches before it stay recorded
         (uncommitted) and the error names the row within the failing batch.
@@ -192,13 +193,11 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         recorded = 0
-        iterator = iter(rows)
-        while batch := list(itertools.islice(iterator, batch_size)):
+        messages = (row.to_message() for row in rows)
+        for batch in message_size.batches(messages, max_items=batch_size):  # and at most 3 MiB
             with self._calling("record the results in"):
                 response = self._get_stub().RecordResults(
-                    pb.RecordResultsRequest(
-                        session_id=self.session_id, rows=[row.to_message() for row in batch]
-                    ),
+                    pb.RecordResultsRequest(session_id=self.session_id, rows=batch),
                     timeout=self._timeout,
                 )
             recorded += response.rows_recorded
@@ -227,7 +226,7 @@ class ResultsDatabaseClient(SessionClient[results_database_pb2_grpc.ResultsDatab
                 )
             for message in response.results:
                 yield StoredResult.from_message(message)
-            if len(response.results) < _PAGE_SIZE:
+            if not response.more_rows or not response.results:
                 return
             after = response.results[-1].row_id
 

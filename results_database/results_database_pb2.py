@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'results_database/results_database.proto\x12\x10results_database\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n\x19InitializeDatabaseRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12X\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32/.results_database.SessionInitializationBehavior\"\x94\x01\n\x1aInitializeDatabaseResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\x12*\n\x07\x62\x61\x63kend\x18\x04 \x01(\x0e\x32\x19.results_database.Backend\"\xf2\x01\n\tResultRow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tstep_name\x18\x02 \x01(\t\x12\x18\n\x10measurement_name\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\x01\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x16\n\tlow_limit\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nhigh_limit\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x0c\n\x04site\x18\x08 \x01(\x05\x12/\n\x0bmeasured_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0c\n\n_low_limitB\r\n\x0b_high_limit\"|\n\x0cStoredResult\x12\x0e\n\x06row_id\x18\x01 \x01(\x03\x12(\n\x03row\x18\x02 \x01(\x0b\x32\x1b.results_database.ResultRow\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x13\n\x06passed\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\t\n\x07_passed\"S\n\x13RecordResultRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12(\n\x03row\x18\x02 \x01(\x0b\x32\x1b.results_database.ResultRow\"&\n\x14RecordResultResponse\x12\x0e\n\x06row_id\x18\x01 \x01(\x03\"U\n\x14RecordResultsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12)\n\x04rows\x18\x02 \x03(\x0b\x32\x1b.results_database.ResultRow\".\n\x15RecordResultsResponse\x12\x15\n\rrows_recorded\x18\x01 \x01(\x04\"`\n\x12ReadResultsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x66ter_row_id\x18\x03 \x01(\x03\x12\x10\n\x08max_rows\x18\x04 \x01(\r\"F\n\x13ReadResultsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.results_database.StoredResult\"#\n\rCommitRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"(\n\x0e\x43ommitResponse\x12\x16\n\x0erows_committed\x18\x01 \x01(\x04\"%\n\x0fRollbackRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"*\n\x10RollbackResponse\x12\x16\n\x0erows_discarded\x18\x01 \x01(\x04\"*\n\x14\x43loseDatabaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"/\n\x15\x43loseDatabaseResponse\x12\x16\n\x0erows_discarded\x18\x01 \x01(\x04\"\x15\n\x13ListSessionsRequest\"N\n\x14ListSessionsResponse\x12\x36\n\x08sessions\x18\x01 \x03(\x0b\x32$.results_database.SessionDescription\"\xc8\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12*\n\x07\x62\x61\x63kend\x18\x03 \x01(\x0e\x32\x19.results_database.Backend\x12-\n\topened_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crows_pending\x18\x05 \x01(\x04\x12\x16\n\x0erows_committed\x18\x06 \x01(\x04*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02*N\n\x07\x42\x61\x63kend\x12\x17\n\x13\x42\x41\x43KEND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x41\x43KEND_SQLITE\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_POSTGRESQL\x10\x02\x32\x80\x06\n\x0fResultsDatabase\x12o\n\x12InitializeDatabase\x12+.results_database.InitializeDatabaseRequest\x1a,.results_database.InitializeDatabaseResponse\x12]\n\x0cRecordResult\x12%.results_database.RecordResultRequest\x1a&.results_database.RecordResultResponse\x12`\n\rRecordResults\x12&.results_database.RecordResultsRequest\x1a\'.results_database.RecordResultsResponse\x12Z\n\x0bReadResults\x12$.results_database.ReadResultsRequest\x1a%.results_database.ReadResultsResponse\x12K\n\x06\x43ommit\x12\x1f.results_database.CommitRequest\x1a .results_database.CommitResponse\x12Q\n\x08Rollback\x12!.results_database.RollbackRequest\x1a\".results_database.RollbackResponse\x12`\n\rCloseDatabase\x12&.results_database.CloseDatabaseRequest\x1a\'.results_database.CloseDatabaseResponse\x12]\n\x0cListSessions\x12%.results_database.ListSessionsRequest\x1a&.results_database.ListSessionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'results_database/results_database.proto\x12\x10results_database\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n\x19InitializeDatabaseRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12X\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32/.results_database.SessionInitializationBehavior\"\x94\x01\n\x1aInitializeDatabaseResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\x12*\n\x07\x62\x61\x63kend\x18\x04 \x01(\x0e\x32\x19.results_database.Backend\"\xf2\x01\n\tResultRow\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tstep_name\x18\x02 \x01(\t\x12\x18\n\x10measurement_name\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\x01\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x16\n\tlow_limit\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nhigh_limit\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x0c\n\x04site\x18\x08 \x01(\x05\x12/\n\x0bmeasured_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0c\n\n_low_limitB\r\n\x0b_high_limit\"|\n\x0cStoredResult\x12\x0e\n\x06row_id\x18\x01 \x01(\x03\x12(\n\x03row\x18\x02 \x01(\x0b\x32\x1b.results_database.ResultRow\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x13\n\x06passed\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\t\n\x07_passed\"S\n\x13RecordResultRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12(\n\x03row\x18\x02 \x01(\x0b\x32\x1b.results_database.ResultRow\"&\n\x14RecordResultResponse\x12\x0e\n\x06row_id\x18\x01 \x01(\x03\"U\n\x14RecordResultsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12)\n\x04rows\x18\x02 \x03(\x0b\x32\x1b.results_database.ResultRow\".\n\x15RecordResultsResponse\x12\x15\n\rrows_recorded\x18\x01 \x01(\x04\"`\n\x12ReadResultsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x66ter_row_id\x18\x03 \x01(\x03\x12\x10\n\x08max_rows\x18\x04 \x01(\r\"Y\n\x13ReadResultsResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.results_database.StoredResult\x12\x11\n\tmore_rows\x18\x02 \x01(\x08\"#\n\rCommitRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"(\n\x0e\x43ommitResponse\x12\x16\n\x0erows_committed\x18\x01 \x01(\x04\"%\n\x0fRollbackRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"*\n\x10RollbackResponse\x12\x16\n\x0erows_discarded\x18\x01 \x01(\x04\"*\n\x14\x43loseDatabaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"/\n\x15\x43loseDatabaseResponse\x12\x16\n\x0erows_discarded\x18\x01 \x01(\x04\"\x15\n\x13ListSessionsRequest\"N\n\x14ListSessionsResponse\x12\x36\n\x08sessions\x18\x01 \x03(\x0b\x32$.results_database.SessionDescription\"\xc8\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12*\n\x07\x62\x61\x63kend\x18\x03 \x01(\x0e\x32\x19.results_database.Backend\x12-\n\topened_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0crows_pending\x18\x05 \x01(\x04\x12\x16\n\x0erows_committed\x18\x06 \x01(\x04*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02*N\n\x07\x42\x61\x63kend\x12\x17\n\x13\x42\x41\x43KEND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x41\x43KEND_SQLITE\x10\x01\x12\x16\n\x12\x42\x41\x43KEND_POSTGRESQL\x10\x02\x32\x80\x06\n\x0fResultsDatabase\x12o\n\x12InitializeDatabase\x12+.results_database.InitializeDatabaseRequest\x1a,.results_database.InitializeDatabaseResponse\x12]\n\x0cRecordResult\x12%.results_database.RecordResultRequest\x1a&.results_database.RecordResultResponse\x12`\n\rRecordResults\x12&.results_database.RecordResultsRequest\x1a\'.results_database.RecordResultsResponse\x12Z\n\x0bReadResults\x12$.results_database.ReadResultsRequest\x1a%.results_database.ReadResultsResponse\x12K\n\x06\x43ommit\x12\x1f.results_database.CommitRequest\x1a .results_database.CommitResponse\x12Q\n\x08Rollback\x12!.results_database.RollbackRequest\x1a\".results_database.RollbackResponse\x12`\n\rCloseDatabase\x12&.results_database.CloseDatabaseRequest\x1a\'.results_database.CloseDatabaseResponse\x12]\n\x0cListSessions\x12%.results_database.ListSessionsRequest\x1a&.results_database.ListSessionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'results_database.results_database_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1751
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1939
-  _globals['_BACKEND']._serialized_start=1941
-  _globals['_BACKEND']._serialized_end=2019
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1770
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1958
+  _globals['_BACKEND']._serialized_start=1960
+  _globals['_BACKEND']._serialized_end=2038
   _globals['_INITIALIZEDATABASEREQUEST']._serialized_start=95
   _globals['_INITIALIZEDATABASEREQUEST']._serialized_end=235
   _globals['_INITIALIZEDATABASERESPONSE']._serialized_start=238
@@ -55,25 +55,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_READRESULTSREQUEST']._serialized_start=1019
   _globals['_READRESULTSREQUEST']._serialized_end=1115
   _globals['_READRESULTSRESPONSE']._serialized_start=1117
-  _globals['_READRESULTSRESPONSE']._serialized_end=1187
-  _globals['_COMMITREQUEST']._serialized_start=1189
-  _globals['_COMMITREQUEST']._serialized_end=1224
-  _globals['_COMMITRESPONSE']._serialized_start=1226
-  _globals['_COMMITRESPONSE']._serialized_end=1266
-  _globals['_ROLLBACKREQUEST']._serialized_start=1268
-  _globals['_ROLLBACKREQUEST']._serialized_end=1305
-  _globals['_ROLLBACKRESPONSE']._serialized_start=1307
-  _globals['_ROLLBACKRESPONSE']._serialized_end=1349
-  _globals['_CLOSEDATABASEREQUEST']._serialized_start=1351
-  _globals['_CLOSEDATABASEREQUEST']._serialized_end=1393
-  _globals['_CLOSEDATABASERESPONSE']._serialized_start=1395
-  _globals['_CLOSEDATABASERESPONSE']._serialized_end=1442
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1444
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1465
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1467
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1545
-  _globals['_SESSIONDESCRIPTION']._serialized_start=1548
-  _globals['_SESSIONDESCRIPTION']._serialized_end=1748
-  _globals['_RESULTSDATABASE']._serialized_start=2022
-  _globals['_RESULTSDATABASE']._serialized_end=2790
+  _globals['_READRESULTSRESPONSE']._serialized_end=1206
+  _globals['_COMMITREQUEST']._serialized_start=1208
+  _globals['_COMMITREQUEST']._serialized_end=1243
+  _globals['_COMMITRESPONSE']._serialized_start=1245
+  _globals['_COMMITRESPONSE']._serialized_end=1285
+  _globals['_ROLLBACKREQUEST']._serialized_start=1287
+  _globals['_ROLLBACKREQUEST']._serialized_end=1324
+  _globals['_ROLLBACKRESPONSE']._serialized_start=1326
+  _globals['_ROLLBACKRESPONSE']._serialized_end=1368
+  _globals['_CLOSEDATABASEREQUEST']._serialized_start=1370
+  _globals['_CLOSEDATABASEREQUEST']._serialized_end=1412
+  _globals['_CLOSEDATABASERESPONSE']._serialized_start=1414
+  _globals['_CLOSEDATABASERESPONSE']._serialized_end=1461
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1463
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1484
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1486
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1564
+  _globals['_SESSIONDESCRIPTION']._serialized_start=1567
+  _globals['_SESSIONDESCRIPTION']._serialized_end=1767
+  _globals['_RESULTSDATABASE']._serialized_start=2041
+  _globals['_RESULTSDATABASE']._serialized_end=2809
 # @@protoc_insertion_point(module_scope)

@@ -35,6 +35,8 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself).
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
                       + 32); refused at once, nothing done: retry later (returned by gRPC itself).
+                      Also a message over 4 MiB, gRPC's default limit: split it, a retry of the
+                      same message never succeeds.
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string
                       field that is not UTF-8: nothing done.
@@ -370,16 +372,22 @@ class ReadResultsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
+    MORE_ROWS_FIELD_NUMBER: _builtins.int
+    more_rows: _builtins.bool
+    """True when more rows match: pass the last row_id received as after_row_id to read on. A page
+    also ends before it would pass 3 MiB, so it may hold fewer than max_rows rows with more to come.
+    """
     @_builtins.property
     def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___StoredResult]: ...
     def __init__(
         self,
         *,
         results: _abc.Iterable[Global___StoredResult] | None = ...,
+        more_rows: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["more_rows", b"more_rows", "results", b"results"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -133,6 +133,9 @@ class ResultsDatabaseServicer:
     def RecordResults(self, request, context):
         """Records many rows in the session's transaction, all or nothing: when one row is refused (with
         the codes of RecordResult, the details naming its index), none of this call's rows is kept.
+        A request over 4 MiB (gRPC's default limit) is refused by gRPC with RESOURCE_EXHAUSTED before
+        the service sees it, and retrying it never helps: split it (the shipped client's
+        record_results sends at most 500 rows and 3 MiB a call).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -140,7 +143,8 @@ class ResultsDatabaseServicer:
 
     def ReadResults(self, request, context):
         """Reads rows as the session's connection sees them: its own uncommitted rows and every committed
-        row. Rows come in row_id order, at most max_rows at a time; pass the last row_id received as
+        row. Rows come in row_id order, at most max_rows and at most 3 MiB at a time (so a page always
+        fits gRPC's 4 MiB default); while more_rows is true, pass the last row_id received as
         after_row_id for the next page.
 
         Status codes:

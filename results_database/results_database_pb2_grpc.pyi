@@ -35,6 +35,8 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself).
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
                       + 32); refused at once, nothing done: retry later (returned by gRPC itself).
+                      Also a message over 4 MiB, gRPC's default limit: split it, a retry of the
+                      same message never succeeds.
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string
                       field that is not UTF-8: nothing done.
@@ -114,10 +116,14 @@ class ResultsDatabaseStub:
     RecordResults: _grpc.UnaryUnaryMultiCallable[_results_database_pb2.RecordResultsRequest, _results_database_pb2.RecordResultsResponse]
     """Records many rows in the session's transaction, all or nothing: when one row is refused (with
     the codes of RecordResult, the details naming its index), none of this call's rows is kept.
+    A request over 4 MiB (gRPC's default limit) is refused by gRPC with RESOURCE_EXHAUSTED before
+    the service sees it, and retrying it never helps: split it (the shipped client's
+    record_results sends at most 500 rows and 3 MiB a call).
     """
     ReadResults: _grpc.UnaryUnaryMultiCallable[_results_database_pb2.ReadResultsRequest, _results_database_pb2.ReadResultsResponse]
     """Reads rows as the session's connection sees them: its own uncommitted rows and every committed
-    row. Rows come in row_id order, at most max_rows at a time; pass the last row_id received as
+    row. Rows come in row_id order, at most max_rows and at most 3 MiB at a time (so a page always
+    fits gRPC's 4 MiB default); while more_rows is true, pass the last row_id received as
     after_row_id for the next page.
 
     Status codes:
@@ -211,10 +217,14 @@ class ResultsDatabaseAsyncStub(ResultsDatabaseStub):
     RecordResults: _aio.UnaryUnaryMultiCallable[_results_database_pb2.RecordResultsRequest, _results_database_pb2.RecordResultsResponse]  # type: ignore[assignment]
     """Records many rows in the session's transaction, all or nothing: when one row is refused (with
     the codes of RecordResult, the details naming its index), none of this call's rows is kept.
+    A request over 4 MiB (gRPC's default limit) is refused by gRPC with RESOURCE_EXHAUSTED before
+    the service sees it, and retrying it never helps: split it (the shipped client's
+    record_results sends at most 500 rows and 3 MiB a call).
     """
     ReadResults: _aio.UnaryUnaryMultiCallable[_results_database_pb2.ReadResultsRequest, _results_database_pb2.ReadResultsResponse]  # type: ignore[assignment]
     """Reads rows as the session's connection sees them: its own uncommitted rows and every committed
-    row. Rows come in row_id order, at most max_rows at a time; pass the last row_id received as
+    row. Rows come in row_id order, at most max_rows and at most 3 MiB at a time (so a page always
+    fits gRPC's 4 MiB default); while more_rows is true, pass the last row_id received as
     after_row_id for the next page.
 
     Status codes:
@@ -323,6 +333,9 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_results_database_pb2.RecordResultsResponse, _abc.Awaitable[_results_database_pb2.RecordResultsResponse]]:
         """Records many rows in the session's transaction, all or nothing: when one row is refused (with
         the codes of RecordResult, the details naming its index), none of this call's rows is kept.
+        A request over 4 MiB (gRPC's default limit) is refused by gRPC with RESOURCE_EXHAUSTED before
+        the service sees it, and retrying it never helps: split it (the shipped client's
+        record_results sends at most 500 rows and 3 MiB a call).
         """
 
     @_abc_1.abstractmethod
@@ -332,7 +345,8 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_results_database_pb2.ReadResultsResponse, _abc.Awaitable[_results_database_pb2.ReadResultsResponse]]:
         """Reads rows as the session's connection sees them: its own uncommitted rows and every committed
-        row. Rows come in row_id order, at most max_rows at a time; pass the last row_id received as
+        row. Rows come in row_id order, at most max_rows and at most 3 MiB at a time (so a page always
+        fits gRPC's 4 MiB default); while more_rows is true, pass the last row_id received as
         after_row_id for the next page.
 
         Status codes:

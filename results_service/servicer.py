@@ -15,7 +15,7 @@ from results_database import results_database_pb2 as pb
 from results_database import results_database_pb2_grpc
 from results_service.backends import backend_for
 from results_service.store import Caller, ResultsStore, Row, StoredRow
-from session_core import paths
+from session_core import message_size, paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
 from session_core.registry import SessionRegistry
@@ -139,13 +139,14 @@ class ResultsDatabaseServicer(results_database_pb2_grpc.ResultsDatabaseServicer)
     ) -> pb.ReadResultsResponse:
         """Read rows as the session's connection sees them."""
         with self.registry.use(request.session_id) as store:
-            rows = store.read(
+            rows, more = store.read(
                 session_id=request.session_id,
                 run_id=request.run_id,
                 after_row_id=request.after_row_id,
                 max_rows=request.max_rows,
             )
-        return pb.ReadResultsResponse(results=[_stored(row) for row in rows])
+        page = message_size.fits(_stored(row) for row in rows)  # under gRPC's 4 MiB
+        return pb.ReadResultsResponse(results=page, more_rows=more or len(page) < len(rows))
 
     @reports_errors
     def Commit(  # noqa: N802 - gRPC method name

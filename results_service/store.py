@@ -249,10 +249,13 @@ class ResultsStore:
 
     def read(
         self, *, session_id: str, run_id: str, after_row_id: int, max_rows: int
-    ) -> list[StoredRow]:
-        """Rows as this connection sees them: its own uncommitted rows and all committed ones."""
+    ) -> tuple[list[StoredRow], bool]:
+        """Rows as this connection sees them: its own uncommitted rows and all committed ones; and
+        whether more rows match beyond them.
+        """
         self._require_connection()
-        limit = min(max_rows or DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT)
+        wanted = min(max_rows or DEFAULT_MAX_ROWS, MAX_ROWS_LIMIT)
+        limit = wanted + 1  # one more: tells whether there are more
         where, value = ("run_id", run_id) if run_id else ("session_id", session_id)
         mark = self._backend.placeholder
         query = (
@@ -262,7 +265,7 @@ class ResultsStore:
         records = self._run(
             lambda: self._connection.execute(query, (value, after_row_id)).fetchall()
         )
-        return [_stored(record) for record in records]
+        return [_stored(record) for record in records[:wanted]], len(records) > wanted
 
     def commit(self, caller: Caller = ANY_CALLER) -> int:
         """Commit the transaction; return how many rows it made visible.

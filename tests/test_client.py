@@ -235,6 +235,22 @@ def test_streamed_records_are_all_written_in_order(logger_address: str, log_path
     ]
 
 
+def test_a_stream_of_large_records_is_split_under_grpcs_message_limit(
+    logger_address: str, log_path: Path
+) -> None:
+    # 64 records of 200 kB: one default batch of 256 would be a 12.8 MB message, over gRPC's 4 MiB
+    large = "x" * 200_000
+    with JsonLoggerClient(log_path, address=logger_address) as client:
+        count = client.log_data_stream(
+            MeasurementRecord("trace", {"point": index}, {"samples": large}) for index in range(64)
+        )
+
+    assert count == 64
+    assert [r["measurement_configurations"]["point"] for r in read_records(log_path)] == [
+        str(i) for i in range(64)
+    ]
+
+
 def test_relative_names_resolve_against_the_clients_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

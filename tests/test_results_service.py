@@ -1340,7 +1340,7 @@ def test_rows_written_when_the_caller_stopped_waiting_are_rolled_back(tmp_path: 
         assert store.commit() == 1
         assert [
             stored.row.measurement_name
-            for stored in store.read(session_id="s1", run_id="", after_row_id=0, max_rows=0)
+            for stored in store.read(session_id="s1", run_id="", after_row_id=0, max_rows=0)[0]
         ] == ["kept"]
     finally:
         store.close()
@@ -1348,6 +1348,51 @@ def test_rows_written_when_the_caller_stopped_waiting_are_rolled_back(tmp_path: 
 
 def store_row(name: str) -> Row:
     return Row("run", "", name, 1.0, "", None, None, 0, datetime.now(timezone.utc))
+
+
+# -- messages under gRPC's 4 MiB -------------------------------------------------------------
+
+WIDE = "\N{GRINNING FACE}" * 1000  # the longest text taken: 1,000 characters, 4,000 bytes
+
+
+def wide_row(index: int) -> ResultRow:
+    return ResultRow(f"{WIDE[:990]}{index:010d}", 1.0, unit=WIDE, step_name=WIDE, run_id=WIDE)
+
+
+def test_the_client_splits_a_batch_of_wide_rows_under_grpcs_limit_and_reads_them_back(
+    results_address: str, database: Database
+) -> None:
+    # 500 rows of ~16 kB are ~8 MB in one request: twice gRPC's 4 MiB unless split by bytes
+    with ResultsDatabaseClient(database.resource_name, address=results_address) as client:
+        assert client.record_results(wide_row(i) for i in range(800)) == 800
+        names = [stored.row.measurement_name for stored in client.read_results(run_id=WIDE)]
+        client.commit()
+
+    assert len(names) == 800
+    assert names[-1].endswith("0000000799")
+
+
+def test_a_default_page_of_wide_rows_ends_under_the_limit_and_says_more_follow(
+    results_address: str, stub: ResultsDatabaseStub, database: Database
+) -> None:
+    pages: list[pb.ReadResultsResponse] = []
+    with ResultsDatabaseClient(database.resource_name, address=results_address) as client:
+        client.record_results(wide_row(i) for i in range(1000))
+        after = 0
+        while not pages or pages[-1].more_rows:
+            pages.append(
+                stub.ReadResults(
+                    pb.ReadResultsRequest(
+                        session_id=client.session_id, run_id=WIDE, after_row_id=after
+                    ),
+                    timeout=TIMEOUT,
+                )
+            )
+            after = pages[-1].results[-1].row_id
+
+    assert 0 < len(pages[0].results) < 1000  # the default 1,000 rows would be ~16 MB
+    assert all(page.ByteSize() <= 3 * 1024 * 1024 for page in pages)
+    assert sum(len(page.results) for page in pages) == 1000
 
 
 # -- session ids on every RPC -----------------------------------------------------------------
