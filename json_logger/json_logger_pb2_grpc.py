@@ -136,7 +136,9 @@ class JsonLoggerServicer:
         DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
         (--stream-idle-timeout, default 300 s); send batches more often than that.
         On an error, the batches before the failing one are kept (a failing batch is written whole
-        or not at all); the details say how many records were written.
+        or not at all); the details say how many records were written. A batch is whole or absent even
+        when the service is killed while writing it: reopening the log moves a cut batch aside, into
+        <log name>.torn-tail-<time>, as it does a torn last line.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -110,7 +110,9 @@ class JsonLoggerStub:
       DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
                           (--stream-idle-timeout, default 300 s); send batches more often than that.
     On an error, the batches before the failing one are kept (a failing batch is written whole
-    or not at all); the details say how many records were written.
+    or not at all); the details say how many records were written. A batch is whole or absent even
+    when the service is killed while writing it: reopening the log moves a cut batch aside, into
+    <log name>.torn-tail-<time>, as it does a torn last line.
     """
     ListSessions: _grpc.UnaryUnaryMultiCallable[_json_logger_pb2.ListSessionsRequest, _json_logger_pb2.ListSessionsResponse]
     """Lists the open sessions: for operators, to find and close a session left open by a crashed run.
@@ -182,7 +184,9 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
       DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
                           (--stream-idle-timeout, default 300 s); send batches more often than that.
     On an error, the batches before the failing one are kept (a failing batch is written whole
-    or not at all); the details say how many records were written.
+    or not at all); the details say how many records were written. A batch is whole or absent even
+    when the service is killed while writing it: reopening the log moves a cut batch aside, into
+    <log name>.torn-tail-<time>, as it does a torn last line.
     """
     ListSessions: _aio.UnaryUnaryMultiCallable[_json_logger_pb2.ListSessionsRequest, _json_logger_pb2.ListSessionsResponse]  # type: ignore[assignment]
     """Lists the open sessions: for operators, to find and close a session left open by a crashed run.
@@ -275,7 +279,9 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
           DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
                               (--stream-idle-timeout, default 300 s); send batches more often than that.
         On an error, the batches before the failing one are kept (a failing batch is written whole
-        or not at all); the details say how many records were written.
+        or not at all); the details say how many records were written. A batch is whole or absent even
+        when the service is killed while writing it: reopening the log moves a cut batch aside, into
+        <log name>.torn-tail-<time>, as it does a torn last line.
         """
 
     @_abc_1.abstractmethod

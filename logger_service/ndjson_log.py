@@ -12,6 +12,12 @@
   writes is one it can read back when it reopens the file.
 - Each append is one ``write`` of whole lines on an ``O_APPEND`` descriptor; if the OS fails part
   way, the file is truncated back to where it was, so a record is a whole line or absent.
+- A batch of several lines is all or nothing even when the service is killed while writing it
+  (Linux cuts a large write short on SIGKILL, leaving whole lines of an unacknowledged batch):
+  before the write, ``<log name>.batch-in-progress`` records where the batch starts and how long
+  it is (one 42-byte line, ``<offset> <length>``); after it, the length is set to 0. Opening a log
+  whose journal names a batch that did not reach its length moves the batch's bytes aside (as a
+  torn tail) and cuts the log back to where the batch began. The journal is removed on close.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
 """One encoded record (one line) at most, by default: far above a measurement's configurations and
 outputs, far below what would hurt the service or a reader of the file."""
 TORN_TAIL_MARKER = ".torn-tail-"
+BATCH_JOURNAL_SUFFIX = ".batch-in-progress"
+_JOURNAL_ENTRY = "{offset:020d} {length:020d}\n"
 
 _OPEN_FLAGS = (
     os.O_WRONLY
@@ -96,6 +104,8 @@ class NdjsonLog:
         self._descriptor = descriptor
         self._needs_newline = needs_newline
         self._fsync = fsync
+        self._journal = -1
+        """The batch journal's descriptor, opened at the first batch of several lines."""
 
     @classmethod
     def open(cls, path: Path, *, fsync: bool = False) -> NdjsonLog:
@@ -115,9 +125,10 @@ class NdjsonLog:
             status = os.fstat(descriptor)
             if not stat.S_ISREG(status.st_mode):
                 raise InvalidArgumentError(f"'{path}' is not a regular file")
-            tail = _inspect_tail(path, status.st_size)
+            size = _recover_cut_batch(path, descriptor, status.st_size, fsync=fsync)
+            tail = _inspect_tail(path, size)
             if tail.torn:
-                _recover_torn_tail(path, descriptor, tail.torn, size=status.st_size, fsync=fsync)
+                _recover_torn_tail(path, descriptor, tail.torn, size=size, fsync=fsync)
             needs_newline = tail.needs_newline
             if fsync:
                 _fsync_directory(path.parent)
@@ -134,13 +145,18 @@ class NdjsonLog:
         if self._needs_newline:
             data = b"\n" + data
         size_before = os.fstat(self._descriptor).st_size
+        journaled = len(lines) > 1
         try:
+            if journaled:
+                self._journal_batch(size_before, len(data))
             view = memoryview(data)
             while view:
                 written = os.write(self._descriptor, view)
                 view = view[written:]
             if self._fsync:
                 os.fsync(self._descriptor)
+            if journaled:
+                self._journal_batch(size_before + len(data), 0)
         except OSError as error:
             self._roll_back(size_before)
             raise from_os_error(error, f"append to '{self.path}'") from None
@@ -152,6 +168,24 @@ class NdjsonLog:
         descriptor, self._descriptor = self._descriptor, -1
         if descriptor >= 0:
             os.close(descriptor)
+        journal, self._journal = self._journal, -1
+        if journal >= 0:
+            os.close(journal)
+            _journal_path(self.path).unlink(missing_ok=True)
+
+    def _journal_batch(self, offset: int, length: int) -> None:
+        """Say where the batch being written starts and how long it is (0: none in progress)."""
+        if self._journal < 0:
+            flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            self._journal = os.open(_journal_path(self.path), flags, 0o666)
+        entry = _JOURNAL_ENTRY.format(offset=offset, length=length).encode("ascii")
+        if hasattr(os, "pwrite"):
+            os.pwrite(self._journal, entry, 0)
+        else:  # Windows
+            os.lseek(self._journal, 0, os.SEEK_SET)
+            os.write(self._journal, entry)
+        if self._fsync and length:
+            os.fsync(self._journal)
 
     def _roll_back(self, size: int) -> None:
         try:
@@ -217,7 +251,15 @@ def _is_json_object(line: bytes) -> bool:
         return False
 
 
-def _recover_torn_tail(path: Path, descriptor: int, torn: bytes, *, size: int, fsync: bool) -> None:
+def _recover_torn_tail(
+    path: Path,
+    descriptor: int,
+    torn: bytes,
+    *,
+    size: int,
+    fsync: bool,
+    what: str = "a torn line",
+) -> None:
     """Move ``torn``, the last bytes of the ``size`` bytes of the log, into a file beside it, then
     cut them off.
 
@@ -240,12 +282,42 @@ def _recover_torn_tail(path: Path, descriptor: int, torn: bytes, *, size: int, f
     except OSError as error:
         raise from_os_error(error, f"recover the torn last line of '{path}'") from None
     _logger.warning(
-        "%s ended in a torn line (%d bytes, never acknowledged: the service stopped while writing "
-        "it); moved it to %s and cut the log back to its last whole line.",
+        "%s ended in %s (%d bytes, never acknowledged: the service stopped while writing it); "
+        "moved it to %s and cut the log back to where it began.",
         path,
+        what,
         len(torn),
         aside,
     )
+
+
+def _journal_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}{BATCH_JOURNAL_SUFFIX}")
+
+
+def _recover_cut_batch(path: Path, descriptor: int, size: int, *, fsync: bool) -> int:
+    """Cut back a batch the journal says was not written whole; return the log's size after."""
+    journal = _journal_path(path)
+    try:
+        entry = journal.read_bytes()
+    except FileNotFoundError:
+        return size
+    except OSError as error:
+        raise from_os_error(error, f"read '{journal}'") from None
+    try:
+        offset, length = (int(field) for field in entry.split())
+    except ValueError:
+        offset, length = size, 0  # a journal cut while being created: no batch had started
+    if length and offset < size < offset + length:
+        with path.open("rb") as log:
+            log.seek(offset)
+            cut = log.read(size - offset)
+        _recover_torn_tail(
+            path, descriptor, cut, size=size, fsync=fsync, what="a batch written only in part"
+        )
+        size = offset
+    journal.unlink(missing_ok=True)
+    return size
 
 
 def _fsync_directory(directory: Path) -> None:

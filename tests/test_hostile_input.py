@@ -17,7 +17,11 @@ import pytest
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
-from logger_service.ndjson_log import DEFAULT_MAX_RECORD_BYTES, TORN_TAIL_MARKER
+from logger_service.ndjson_log import (
+    BATCH_JOURNAL_SUFFIX,
+    DEFAULT_MAX_RECORD_BYTES,
+    TORN_TAIL_MARKER,
+)
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
 from session_core.hosting import warn_if_exposed
@@ -124,6 +128,60 @@ def test_after_sigkill_every_log_reopens_with_every_acknowledged_record(tmp_path
                 session_id = initialize(stub, path, INITIALIZE_NEW).session_id
                 close(stub, session_id)
                 assert len(lines(path)) >= acknowledged[path]
+
+
+def test_a_batch_cut_short_by_a_kill_is_moved_aside_whole(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    # what a SIGKILL during a stream's write leaves: 6 whole lines and a part of the 7th of a
+    # batch that was never acknowledged, and the journal entry written before the write began
+    before = RECORD * 2
+    batch = RECORD * 7
+    log_path.write_bytes(before + batch[: len(RECORD) * 6 + 10])
+    journal = log_path.with_name(log_path.name + BATCH_JOURNAL_SUFFIX)
+    journal.write_bytes(f"{len(before):020d} {len(batch):020d}\n".encode())
+
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    log(stub, session_id, "after the crash")
+    close(stub, session_id)
+
+    assert [r["measurement_name"] for r in lines(log_path)] == ["m", "m", "after the crash"]
+    (aside,) = torn_tails(log_path)
+    assert aside.read_bytes() == batch[: len(RECORD) * 6 + 10]
+    assert not journal.exists()
+
+
+def test_a_batch_written_whole_is_kept_when_the_journal_outlived_the_kill(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    # killed after the write, before the journal said so: the batch is whole and stays
+    batch = RECORD * 3
+    log_path.write_bytes(batch)
+    journal = log_path.with_name(log_path.name + BATCH_JOURNAL_SUFFIX)
+    journal.write_bytes(f"{0:020d} {len(batch):020d}\n".encode())
+
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    close(stub, session_id)
+
+    assert len(lines(log_path)) == 3
+    assert torn_tails(log_path) == [] and not journal.exists()
+
+
+def test_a_streamed_batch_leaves_no_journal_once_the_session_closes(
+    stub: JsonLoggerStub, log_path: Path
+) -> None:
+    session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+    record = pb.MeasurementRecord(measurement_name="b")
+    stub.StreamMeasurementData(
+        iter([pb.LogMeasurementDataBatch(session_id=session_id, records=[record] * 3)]),
+        timeout=10,
+    )
+    journal = log_path.with_name(log_path.name + BATCH_JOURNAL_SUFFIX)
+    in_progress = journal.read_text().split()
+    close(stub, session_id)
+
+    assert in_progress == [f"{len(log_path.read_bytes()):020d}", f"{0:020d}"]  # no batch pending
+    assert not journal.exists() and len(lines(log_path)) == 3
 
 
 # -- record size --------------------------------------------------------------------------------
