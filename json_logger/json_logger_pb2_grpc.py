@@ -135,6 +135,10 @@ class JsonLoggerServicer:
         default 256); refused at once, before any batch is read.
         DEADLINE_EXCEEDED   also: the stream sent no message for the service's idle timeout
         (--stream-idle-timeout, default 300 s); send batches more often than that.
+        UNAVAILABLE         also: the service is stopping (SIGTERM, Ctrl+C); the stream ends at its
+        next batch, and the details say how many records it wrote.
+        CANCELLED           the client cancelled the stream or went away in the middle of a batch;
+        logged by the service as one line, not as a server error.
         On an error, the batches before the failing one are kept (a failing batch is written whole
         or not at all); the details say how many records were written. A batch is whole or absent even
         when the service is killed while writing it: reopening the log moves a cut batch aside, into

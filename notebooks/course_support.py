@@ -126,11 +126,12 @@ class Course:
 
 def _explain_errors_after_stop(explain: bool) -> None:
     """In IPython, add :data:`STOPPED` below the traceback of every failing cell (or stop)."""
-    shell = get_ipython()
+    # Any: IPython 9 annotates its shell and IPython 8 (Poetry's pick on Python 3.11) does not
+    shell: Any = get_ipython()  # type: ignore[no-untyped-call, unused-ignore]
     if shell is None:
         return
     if not explain:
-        shell.set_custom_exc((), None)  # type: ignore[no-untyped-call]
+        shell.set_custom_exc((), None)
         return
 
     def explain_after(
@@ -140,7 +141,7 @@ def _explain_errors_after_stop(explain: bool) -> None:
         if STOPPED not in str(value):
             print(STOPPED, file=sys.stderr)
 
-    shell.set_custom_exc((Exception,), explain_after)  # type: ignore[no-untyped-call]
+    shell.set_custom_exc((Exception,), explain_after)
 
 
 _WELL_KNOWN_TYPES = (any_pb2, duration_pb2, empty_pb2, struct_pb2, timestamp_pb2, wrappers_pb2)

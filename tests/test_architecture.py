@@ -84,13 +84,24 @@ def test_the_core_imports_no_other_package_of_the_project() -> None:
     assert outside == {}
 
 
+def _source_folders() -> list[Path]:
+    """The repository's folders of code: not hidden ones, not virtual environments (any name)."""
+    return [
+        folder
+        for folder in ROOT.iterdir()
+        if folder.is_dir()
+        and not folder.name.startswith((".", "_"))
+        and not (folder / "pyvenv.cfg").exists()
+    ]
+
+
 def test_the_plugin_host_is_imported_only_by_the_plugins() -> None:
     importers = sorted(
         str(path.relative_to(ROOT))
-        for path in ROOT.rglob("*.py")
-        if ".venv" not in path.parts
-        and path.parts[len(ROOT.parts)] != "measurements"
-        and "measurements._plugin_host" in _imported_modules(path)
+        for folder in _source_folders()
+        if folder.name != "measurements"
+        for path in folder.rglob("*.py")
+        if "measurements._plugin_host" in _imported_modules(path)
     )
 
     assert importers == []

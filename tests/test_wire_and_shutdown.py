@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
@@ -177,3 +182,90 @@ def test_enter_on_a_terminal_stops_the_service(tmp_path: Path) -> None:
             child.kill()
         os.close(controller)
         child.communicate()
+
+
+# -- streams that end without their client ending them ----------------------------------------
+
+STREAMING_CLIENT = """
+import sys, time, grpc
+from json_logger import json_logger_pb2 as pb
+from json_logger.json_logger_pb2_grpc import JsonLoggerStub
+
+address, session_id = sys.argv[1], sys.argv[2]
+
+big = {"points": "x" * 500_000}  # large messages: the kill cuts one in the middle
+
+def batches():
+    for index in range(1_000_000):
+        yield pb.LogMeasurementDataBatch(
+            session_id=session_id,
+            records=[pb.MeasurementRecord(measurement_name=f"r{index}", measurement_outputs=big)],
+        )
+        if index == 2:
+            print("streaming", flush=True)
+
+with grpc.insecure_channel(address) as channel:
+    JsonLoggerStub(channel).StreamMeasurementData(batches())
+"""
+
+
+def test_a_client_killed_mid_stream_is_a_cancelled_call_in_one_log_line(tmp_path: Path) -> None:
+    log_path = tmp_path / "killed.ndjson"
+    with logger_service_process(["--no-discovery", "-v"]) as service:
+        with grpc.insecure_channel(service.address) as channel:
+            stub = JsonLoggerStub(channel)
+            session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+            client = subprocess.Popen(
+                [sys.executable, "-c", STREAMING_CLIENT, service.address, session_id],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert client.stdout is not None and client.stdout.readline() == "streaming\n"
+            client.kill()
+            client.wait(timeout=10)
+            stub.CloseFile(pb.CloseFileRequest(session_id=session_id), timeout=10)
+    log = service.stderr_tail  # complete: the service has stopped
+
+    assert "Traceback" not in log and "Unexpected failure" not in log, log
+    assert "INTERNAL" not in log
+    # a kill between two messages ends the stream as if the client had ended it (nothing to
+    # log); one in the middle of a message is a cancelled call, said in one line with the count
+    said = [line for line in log.splitlines() if "StreamMeasurementData" in line]
+    assert all(
+        "CANCELLED: the client cancelled the stream" in line
+        and "records of this stream were written before the error" in line
+        for line in said
+    ), said
+
+
+def test_sigterm_ends_an_open_stream_with_unavailable_and_what_it_wrote(tmp_path: Path) -> None:
+    log_path = tmp_path / "stopped.ndjson"
+    process = logger_service_process(["--no-discovery"])
+    process.start()
+    sent = threading.Event()
+
+    def batches(session_id: str) -> Iterator[pb.LogMeasurementDataBatch]:
+        for index in range(1_000_000):
+            yield pb.LogMeasurementDataBatch(
+                session_id=session_id, records=[pb.MeasurementRecord(measurement_name=f"r{index}")]
+            )
+            if index == 4:
+                sent.set()
+            time.sleep(0.01)
+
+    with grpc.insecure_channel(process.address) as channel:
+        stub = JsonLoggerStub(channel)
+        session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+        stopper = threading.Thread(
+            target=lambda: sent.wait(10) and process.send_signal(signal.SIGTERM)
+        )
+        stopper.start()
+        with pytest.raises(grpc.RpcError) as ended:
+            stub.StreamMeasurementData(batches(session_id), timeout=30)
+        stopper.join()
+    assert process.wait(timeout=15) == 0
+
+    written = len(log_path.read_text(encoding="utf-8").splitlines())
+    assert ended.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert "the service is stopping" in (ended.value.details() or "")
+    assert f"({written} records of this stream were written" in (ended.value.details() or "")

@@ -127,10 +127,18 @@ def reports_errors(handler: HandlerT) -> HandlerT:
         except ServiceError as error:
             failure = error
         except Exception as error:
+            if not context.is_active():  # the client went away or cancelled: not a server error
+                _logger.info("%s ended: the call was cancelled (%s).", handler.__name__, error)
+                return None
             _logger.exception("Unexpected failure in %s.", handler.__name__)
             failure = InternalError(f"unexpected server error: {type(error).__name__}: {error}")
         if failure.code is not grpc.StatusCode.NOT_FOUND:
-            _logger.warning("%s failed: %s: %s", handler.__name__, failure.code.name, failure)
+            _logger.warning(
+                "%s failed: %s: %s",
+                handler.__name__,
+                failure.code.name,
+                excerpt(failure.message, 300),
+            )
         context.abort(failure.code, excerpt(failure.message, MAX_DETAILS_CHARS))
 
     return wrapper  # type: ignore[return-value]

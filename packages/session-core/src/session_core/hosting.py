@@ -58,7 +58,12 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from session_core.errors import DeadlineExceededError
+from session_core.errors import (
+    CancelledError,
+    DeadlineExceededError,
+    ServiceError,
+    UnavailableError,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -103,7 +108,16 @@ class StreamIdleError(DeadlineExceededError):
     """The client sent no message on its stream for the idle timeout."""
 
 
+class ServiceStoppingError(UnavailableError):
+    """The service is stopping: an open stream ends, with what it wrote said by the servicer."""
+
+
+class ClientGoneError(CancelledError):
+    """The client cancelled its stream or went away (killed, disconnected) before ending it."""
+
+
 _END: Final = object()
+_STOPPING = "the service is stopping, so this stream ends here; open a new one once it is back"
 
 
 class StreamLimiter(grpc.ServerInterceptor):
@@ -118,6 +132,8 @@ class StreamLimiter(grpc.ServerInterceptor):
         self._lock = threading.Lock()
         self._open = 0
         self._refusing = False
+        self._stopping: futures.Future[object] = futures.Future()
+        """Done when the service stops: every open stream's next read ends it."""
         # One pending read per open stream; twice that leaves room for reads abandoned by an idle
         # timeout, which end as soon as their call does. Threads are created only when needed.
         self._readers = futures.ThreadPoolExecutor(
@@ -129,6 +145,13 @@ class StreamLimiter(grpc.ServerInterceptor):
         """Streaming calls admitted and not yet finished."""
         with self._lock:
             return self._open
+
+    def end_streams(self) -> None:
+        """End every open stream at its next read with UNAVAILABLE (the service is stopping), so
+        each servicer still answers its client with what the stream wrote.
+        """
+        if not self._stopping.done():
+            self._stopping.set_result(None)
 
     def close(self) -> None:
         """Let the reader threads go (after the server stopped)."""
@@ -187,7 +210,7 @@ class StreamLimiter(grpc.ServerInterceptor):
             if not response_streaming:
                 try:
                     return behavior(request, context)
-                except StreamIdleError as error:  # a servicer that does not report errors itself
+                except ServiceError as error:  # a servicer that does not report errors itself
                     context.abort(error.code, error.message)
                 finally:
                     release()
@@ -239,14 +262,27 @@ class StreamLimiter(grpc.ServerInterceptor):
     def _idle_guarded(self, requests: Iterator[RequestT]) -> Iterator[RequestT]:
         """``requests``, each waited for at most the idle timeout (then StreamIdleError)."""
         while True:
+            if self._stopping.done():
+                raise ServiceStoppingError(_STOPPING)
             pending = self._readers.submit(next, requests, _END)
-            try:
-                request = pending.result(timeout=self.idle_timeout)
-            except futures.TimeoutError:
+            futures.wait(
+                [pending, self._stopping],
+                timeout=self.idle_timeout,
+                return_when=futures.FIRST_COMPLETED,
+            )
+            if not pending.done():
+                if self._stopping.done():
+                    raise ServiceStoppingError(_STOPPING)
                 raise StreamIdleError(
                     f"the stream sent nothing for {self.idle_timeout:g} s, the service's limit "
                     f"for an idle stream ({STREAM_IDLE_TIMEOUT_OPTION}); open a new stream to "
                     "go on"
+                )
+            try:
+                request = pending.result()
+            except grpc.RpcError:  # gRPC's request iterator: the call ended under it
+                raise ClientGoneError(
+                    "the client cancelled the stream or went away before ending it"
                 ) from None
             if request is _END:
                 return
@@ -258,7 +294,7 @@ def _released_after(
 ) -> Iterator[ResponseT]:
     try:
         yield from responses
-    except StreamIdleError as error:
+    except ServiceError as error:
         context.abort(error.code, error.message)
     finally:
         release()

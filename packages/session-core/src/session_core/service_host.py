@@ -112,6 +112,7 @@ class ServiceHost:
     def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
         """Stop accepting calls, let in-flight calls finish, close sessions, then unregister."""
         self._health.enter_graceful_shutdown()
+        self._streams.end_streams()  # each stream's servicer answers with what it wrote
         self._server.stop(grace=grace).wait()
         self._streams.close()
         self.servicer.close_all()
