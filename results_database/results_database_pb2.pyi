@@ -40,6 +40,12 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC).
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string
                       field that is not UTF-8: nothing done.
+  ABORTED             (RecordResult, RecordResults, ReadResults, Commit) the database rolled the
+                      session's transaction back by itself after an error (SQLite does so on a
+                      full disk or an I/O error): the details say why and how many uncommitted
+                      rows were lost. Every such call says so until Rollback (which returns that
+                      count as rows_discarded) or CloseDatabase; the session never writes outside
+                      a transaction meanwhile. Committed rows are kept.
 """
 
 from collections import abc as _abc

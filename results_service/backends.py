@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import psycopg
 import psycopg.conninfo
 import psycopg.errors
+import psycopg.pq
 
 from results_database import results_database_pb2
 from session_core import paths
@@ -131,6 +132,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def connection_lost(self, connection: Connection) -> bool:
         """Whether, after a failed call, the connection is gone (the transaction with it)."""
+
+    @abc.abstractmethod
+    def in_transaction(self, connection: Connection) -> bool:
+        """Whether the connection's transaction is still open (the database may end it)."""
 
     @abc.abstractmethod
     def limit_waits(self, connection: Connection, milliseconds: int) -> None:
@@ -244,6 +249,10 @@ class SqliteBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """A file connection is not lost; a failed statement leaves it usable."""
         return False
+
+    def in_transaction(self, connection: Connection) -> bool:
+        """SQLite rolls a transaction back by itself after some errors (disk full, I/O errors)."""
+        return bool(connection.in_transaction)
 
     def limit_waits(self, connection: Connection, milliseconds: int) -> None:
         """SQLite's busy timeout: how long to wait for the file's write lock."""
@@ -366,6 +375,14 @@ class PostgresqlBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
+
+    def in_transaction(self, connection: Connection) -> bool:
+        """Open, or failed and waiting for a rollback (to a savepoint)."""
+        status = connection.info.transaction_status
+        return status in (
+            psycopg.pq.TransactionStatus.INTRANS,
+            psycopg.pq.TransactionStatus.INERROR,
+        )
 
     def limit_waits(self, connection: Connection, milliseconds: int) -> None:
         """``lock_timeout``: how long a statement waits for a row another session locked."""

@@ -17,12 +17,14 @@ from typing import Any
 
 from results_service.backends import COLUMNS, LOCK_WAIT_SECONDS, Backend, Connection, Resource
 from session_core.errors import (
+    AbortedError,
     CancelledError,
     DeadlineExceededError,
     InternalError,
     InvalidArgumentError,
     ServiceError,
     UnavailableError,
+    excerpt,
 )
 
 _logger = logging.getLogger(__name__)
@@ -141,6 +143,9 @@ class ResultsStore:
         self._connection = connection
         self._in_transaction = False
         self._lost_reason = ""
+        self._aborted = ""
+        """Why the database ended the transaction, until Rollback or close acknowledges it."""
+        self._rows_aborted = 0
         self._wait_limit_ms = 0
         self.rows_pending = 0
         self.rows_committed = 0
@@ -215,7 +220,7 @@ class ResultsStore:
             if not caller.still_waiting():
                 raise caller.gone()
         except BaseException:
-            if not self._lost_reason:
+            if self._in_transaction:  # not lost, not ended by the database
                 self._run(lambda: self._connection.execute("ROLLBACK TO SAVEPOINT record_rows"))
             raise
         self._run(lambda: self._connection.execute("RELEASE SAVEPOINT record_rows"))
@@ -230,7 +235,7 @@ class ResultsStore:
         try:
             self._run(lambda: self._connection.cursor().executemany(self._insert_many, values))
         except ServiceError as error:
-            if self._lost_reason:
+            if not self._in_transaction:  # lost, or ended by the database: no row to name
                 raise
             raise self._name_refused_row(values, error) from None
 
@@ -284,7 +289,10 @@ class ResultsStore:
         return committed
 
     def rollback(self) -> int:
-        """Roll the transaction back; return how many rows it discarded."""
+        """Roll the transaction back; return how many rows it discarded (or the database had)."""
+        if self._aborted:
+            discarded, self._aborted, self._rows_aborted = self._rows_aborted, "", 0
+            return discarded
         discarded = self.rows_pending
         if self._lost_reason:
             self.rows_pending = 0
@@ -346,9 +354,32 @@ class ResultsStore:
                     "committed rows are kept; close this session and open a new one"
                 ) from None
             classified = self._backend.classify(error)
+            if self._in_transaction and not self._backend.in_transaction(self._connection):
+                raise self._transaction_ended(classified or error) from None
             if classified is not None:
                 raise classified from None
             raise InternalError(f"{type(error).__name__}: {error}") from None
+
+    def _transaction_ended(self, cause: object) -> AbortedError:
+        """The database rolled the transaction back by itself: remember it until Rollback."""
+        self._in_transaction = False
+        self._rows_aborted, self.rows_pending = self.rows_pending, 0
+        reason = cause.message if isinstance(cause, ServiceError) else str(cause)
+        self._aborted = excerpt(reason.strip().splitlines()[0] if reason.strip() else "", 200)
+        _logger.warning(
+            "The database rolled back the transaction of %s (%s): %d rows lost.",
+            self.resource.display_name,
+            self._aborted,
+            self._rows_aborted,
+        )
+        return self._aborted_error()
+
+    def _aborted_error(self) -> AbortedError:
+        return AbortedError(
+            f"the database rolled back this session's transaction after an error "
+            f"({self._aborted}): the {self._rows_aborted} rows recorded since the last Commit are "
+            "lost, committed rows are kept; call Rollback (or close the session) to go on"
+        )
 
     def _limit_waits(self, seconds: float) -> None:
         """Wait at most ``seconds`` for another session's lock (set only when it changes)."""
@@ -358,6 +389,8 @@ class ResultsStore:
             self._wait_limit_ms = milliseconds
 
     def _require_connection(self) -> None:
+        if self._aborted:
+            raise self._aborted_error()
         if self._lost_reason:
             raise UnavailableError(
                 f"the connection to {self.resource.display_name} was lost "

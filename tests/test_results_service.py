@@ -38,8 +38,10 @@ from results_client import (
 from results_database import results_database_pb2 as pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
 from results_service.backends import LOCK_WAIT_SECONDS, SQLITE
+from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
 from results_service.store import Caller, ResultsStore, Row
 from session_core.errors import DeadlineExceededError
+from session_core.hosting import ready_prefix
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import results_service_process, start_results_service
 from tests.postgres_server import (
@@ -1348,6 +1350,65 @@ def test_rows_written_when_the_caller_stopped_waiting_are_rolled_back(tmp_path: 
 
 def store_row(name: str) -> Row:
     return Row("run", "", name, 1.0, "", None, None, 0, datetime.now(timezone.utc))
+
+
+# -- the database ends the transaction ---------------------------------------------------------
+
+
+def limited_results_service(**limits: int) -> ServiceProcess:
+    """The Results Database Service in a process with resource limits (tests/limited_process.py)."""
+    env = {**os.environ, **{name: str(value) for name, value in limits.items()}}
+    return ServiceProcess(
+        ["results_service", "--no-discovery"],
+        module="tests.limited_process",
+        ready_prefix=ready_prefix(RESULTS_DISPLAY_NAME),
+        env=env,
+    )
+
+
+def test_a_transaction_the_full_disk_rolled_back_is_aborted_until_rollback(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "results.db"
+    database = Database("sqlite", str(path), str(path), pb.BACKEND_SQLITE, path=path)
+    wide = "w" * 1000
+    with limited_results_service(LIMIT_FILE_BYTES=1_000_000) as service:
+        with grpc.insecure_channel(service.address) as channel:
+            stub = ResultsDatabaseStub(channel)
+            session_id = initialize(stub, path, INITIALIZE_NEW).session_id
+            record_rows(stub, session_id, [row(f"kept{i}") for i in range(3)])
+            commit(stub, session_id)
+            acknowledged = 0
+            with pytest.raises(grpc.RpcError) as full:
+                for batch in range(1000):  # ~200 kB a call until the "disk" is full
+                    rows = [row(f"b{batch}r{i}", unit=wide, step_name=wide) for i in range(50)]
+                    acknowledged += record_rows(stub, session_id, rows)
+            later = {
+                "RecordResult": lambda: record(stub, session_id, "after"),
+                "Commit": lambda: commit(stub, session_id),
+                "ReadResults": lambda: read(stub, session_id),
+            }
+            refusals = {}
+            for name, call in later.items():
+                with pytest.raises(grpc.RpcError) as refused:
+                    call()
+                refusals[name] = refused.value.code()
+            pending = listed(stub)[session_id].rows_pending
+            discarded = rollback(stub, session_id)
+            # afterwards the session writes in a new transaction again, never outside one
+            with contextlib.suppress(grpc.RpcError):
+                record(stub, session_id, "uncommitted")
+            seen_by_others = database.committed()
+            close(stub, session_id)
+
+    assert acknowledged > 0
+    assert full.value.code() is grpc.StatusCode.ABORTED, full.value.details()
+    assert f"the {acknowledged} rows recorded since the last Commit are lost" in (
+        full.value.details() or ""
+    )
+    assert refusals == dict.fromkeys(later, grpc.StatusCode.ABORTED)
+    assert pending == 0 and discarded == acknowledged
+    assert seen_by_others == ["kept0", "kept1", "kept2"]
 
 
 # -- messages under gRPC's 4 MiB -------------------------------------------------------------

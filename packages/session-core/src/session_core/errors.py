@@ -90,6 +90,14 @@ class CancelledError(ServiceError):
     code = grpc.StatusCode.CANCELLED
 
 
+class AbortedError(ServiceError):
+    """The work this call belongs to was ended by something else (e.g. the database rolled a
+    transaction back): the call cannot go on until the caller starts over.
+    """
+
+    code = grpc.StatusCode.ABORTED
+
+
 class InternalError(ServiceError):
     """An unexpected or unclassified failure."""
 
