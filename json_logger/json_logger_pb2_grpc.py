@@ -80,7 +80,9 @@ class JsonLoggerServicer:
         FAILED_PRECONDITION the file's parent directory does not exist.
         PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
         outside the folders the server was started with (--allow-dir).
-        RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
+        RESOURCE_EXHAUSTED  the disk is full, or a new session would leave the server fewer than 64
+        file descriptors (kept for connections and health checks; the details
+        name its limit, RLIMIT_NOFILE): close sessions or raise the limit.
         ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
         NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
         """

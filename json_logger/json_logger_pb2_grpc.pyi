@@ -66,7 +66,9 @@ class JsonLoggerStub:
       FAILED_PRECONDITION the file's parent directory does not exist.
       PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                           outside the folders the server was started with (--allow-dir).
-      RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
+      RESOURCE_EXHAUSTED  the disk is full, or a new session would leave the server fewer than 64
+                          file descriptors (kept for connections and health checks; the details
+                          name its limit, RLIMIT_NOFILE): close sessions or raise the limit.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
     """
@@ -144,7 +146,9 @@ class JsonLoggerAsyncStub(JsonLoggerStub):
       FAILED_PRECONDITION the file's parent directory does not exist.
       PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                           outside the folders the server was started with (--allow-dir).
-      RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
+      RESOURCE_EXHAUSTED  the disk is full, or a new session would leave the server fewer than 64
+                          file descriptors (kept for connections and health checks; the details
+                          name its limit, RLIMIT_NOFILE): close sessions or raise the limit.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
     """
@@ -225,7 +229,9 @@ class JsonLoggerServicer(metaclass=_abc_1.ABCMeta):
           FAILED_PRECONDITION the file's parent directory does not exist.
           PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
                               outside the folders the server was started with (--allow-dir).
-          RESOURCE_EXHAUSTED  the server is out of file handles or the disk is full.
+          RESOURCE_EXHAUSTED  the disk is full, or a new session would leave the server fewer than 64
+                              file descriptors (kept for connections and health checks; the details
+                              name its limit, RLIMIT_NOFILE): close sessions or raise the limit.
           ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
           NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
         """

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from session_core import paths
+from session_core import descriptors, paths
 from session_core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
@@ -110,6 +110,7 @@ class NdjsonLog:
     @classmethod
     def open(cls, path: Path, *, fsync: bool = False) -> NdjsonLog:
         """Open ``path`` for appending, creating it if needed, after checking it is NDJSON."""
+        descriptors.check_reserve("log file")
         paths.check_file_location(path, kind="log file")
         try:
             descriptor = os.open(path, _OPEN_FLAGS, 0o666)

@@ -31,7 +31,7 @@ import psycopg.errors
 import psycopg.pq
 
 from results_database import results_database_pb2
-from session_core import paths
+from session_core import descriptors, paths
 from session_core.errors import (
     AlreadyExistsError,
     FailedPreconditionError,
@@ -239,6 +239,10 @@ class SqliteBackend(Backend):
         if "disk is full" in lowered or "disk full" in lowered:
             return ResourceExhaustedError(f"cannot write the database file: {message}")
         if "unable to open" in lowered:
+            try:  # SQLite says the same for EMFILE: out of descriptors is not a permission
+                descriptors.check_reserve("database file")
+            except ResourceExhaustedError as exhausted:
+                return exhausted
             return PermissionDeniedError(f"cannot open the database file: {message}")
         if isinstance(error, sqlite3.OperationalError) and "no such column" in lowered:
             return FailedPreconditionError(

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from results_service.backends import COLUMNS, LOCK_WAIT_SECONDS, Backend, Connection, Resource
+from session_core import descriptors
 from session_core.errors import (
     AbortedError,
     CancelledError,
@@ -157,6 +158,7 @@ class ResultsStore:
     @classmethod
     def open(cls, resource: Resource) -> ResultsStore:
         """Connect, create the table when missing, and check it has every column written."""
+        descriptors.check_reserve("database connection")
         connection = resource.backend.connect(resource)
         store = cls(resource.without_secrets(), connection)  # the password is not kept
         try:

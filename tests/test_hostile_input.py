@@ -14,6 +14,7 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
@@ -22,9 +23,12 @@ from logger_service.ndjson_log import (
     DEFAULT_MAX_RECORD_BYTES,
     TORN_TAIL_MARKER,
 )
+from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
-from session_core.hosting import warn_if_exposed
+from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
+from session_core.hosting import ready_prefix, warn_if_exposed
+from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import logger_service_process, results_service_process
 from tests.test_error_codes import expect_status
 from tests.test_server_behaviors import INITIALIZE_NEW, UNSPECIFIED, close, initialize, lines, log
@@ -442,3 +446,60 @@ def test_names_longer_than_the_os_allows_are_invalid_argument_and_barely_logged(
     )
     assert all(len(details) < 400 for _, details in refusals.values()), refusals
     assert len(log) < 3_000, f"{len(log)} characters of service log for three calls"
+
+
+# -- out of file descriptors -----------------------------------------------------------------
+
+
+def limited_service(service: str, **limits: int) -> ServiceProcess:
+    """A service in a process with resource limits (tests/limited_process.py)."""
+    module, display_name = {
+        "logger": ("logger_service", LOGGER_DISPLAY_NAME),
+        "results": ("results_service", RESULTS_DISPLAY_NAME),
+    }[service]
+    env = {**os.environ, **{name: str(value) for name, value in limits.items()}}
+    return ServiceProcess(
+        [module, "--no-discovery"],
+        module="tests.limited_process",
+        ready_prefix=ready_prefix(display_name),
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(("service", "suffix"), [("logger", ".ndjson"), ("results", ".db")])
+def test_sessions_stop_short_of_the_descriptor_limit_and_new_clients_still_connect(
+    service: str, suffix: str, tmp_path: Path
+) -> None:
+    method = "InitializeFile" if service == "logger" else "InitializeDatabase"
+    request_type: Any = (
+        pb.InitializeFileRequest if service == "logger" else results_pb.InitializeDatabaseRequest
+    )
+    path = (
+        "/json_logger.JsonLogger/" if service == "logger" else "/results_database.ResultsDatabase/"
+    )
+    with limited_service(service, LIMIT_OPEN_FILES=160) as process:
+        with grpc.insecure_channel(process.address) as channel:
+            initialize_call = channel.unary_unary(
+                path + method,
+                request_serializer=request_type.SerializeToString,
+                response_deserializer=None,
+            )
+            opened = 0
+            with pytest.raises(grpc.RpcError) as refused:
+                for index in range(200):
+                    initialize_call(
+                        request_type(resource_name=str(tmp_path / f"s{index}{suffix}")),
+                        timeout=10,
+                    )
+                    opened += 1
+            # a client that connects only now is served: the reserve was kept for it
+            with grpc.insecure_channel(process.address) as newcomer:
+                health = health_pb2_grpc.HealthStub(newcomer).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
+
+    assert opened > 0
+    assert refused.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED, refused.value.details()
+    assert "file descriptors" in (refused.value.details() or "")
+    assert "RLIMIT_NOFILE" in (refused.value.details() or "")
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
