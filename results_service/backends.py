@@ -50,6 +50,7 @@ CREDENTIAL_FIELDS = ("password", "passfile", "sslcert", "sslkey", "sslpassword")
 _CREDENTIAL_KEY = secrets.token_bytes(32)
 """Keys the credentials digest; new in every process, so a digest is worth nothing outside it."""
 LOOPBACK_HOST = "localhost"
+_CREATE_TABLE_LOCK = 0x5245_5355_4C54  # "RESULT": the advisory lock key of the table's creation
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_SECONDS = 5
 LOCK_WAIT_SECONDS = 5.0
@@ -132,6 +133,10 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def connection_lost(self, connection: Connection) -> bool:
         """Whether, after a failed call, the connection is gone (the transaction with it)."""
+
+    def ensure_table(self, connection: Connection) -> None:
+        """Create the table when it is missing."""
+        connection.execute(self.create_table)
 
     @abc.abstractmethod
     def in_transaction(self, connection: Connection) -> bool:
@@ -379,6 +384,16 @@ class PostgresqlBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """Lost when the driver says the connection is closed or broken."""
         return bool(connection.closed or connection.broken)
+
+    def ensure_table(self, connection: Connection) -> None:
+        """Create the table when missing, one station at a time: two concurrent ``CREATE TABLE IF
+        NOT EXISTS`` of one new table make PostgreSQL refuse one with a unique violation.
+        """
+        connection.execute("SELECT pg_advisory_lock(%s)", (_CREATE_TABLE_LOCK,))
+        try:
+            connection.execute(self.create_table)
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_TABLE_LOCK,))
 
     def in_transaction(self, connection: Connection) -> bool:
         """Open, or failed and waiting for a rollback (to a savepoint)."""

@@ -163,7 +163,7 @@ class ResultsStore:
         store = cls(resource.without_secrets(), connection)  # the password is not kept
         try:
             store._limit_waits(LOCK_WAIT_SECONDS)
-            store._run(lambda: connection.execute(resource.backend.create_table))
+            store._run(lambda: resource.backend.ensure_table(connection))
             store._run(
                 lambda: connection.execute(
                     f"SELECT row_id, {', '.join(COLUMNS)} FROM results WHERE 1 = 0"

@@ -184,3 +184,11 @@ def test_service_stress_quick_run_stays_available_and_refuses_past_the_limit() -
         assert records, output
         assert records[1] == records[2] == records[3], records[0]
     assert "Summary" in output
+
+
+def test_the_stations_benchmark_prints_every_figure_for_both_backends() -> None:
+    output = run_quick("results_stations.py")
+
+    for backend in ("SQLite", "PostgreSQL"):
+        for figure in ("runs refused", "first-row wait median", "runs finished per station"):
+            assert re.search(rf"^{backend}, 2 stations, {figure} : ", output, re.MULTILINE), output

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -1350,6 +1351,54 @@ def test_rows_written_when_the_caller_stopped_waiting_are_rolled_back(tmp_path: 
 
 def store_row(name: str) -> Row:
     return Row("run", "", name, 1.0, "", None, None, 0, datetime.now(timezone.utc))
+
+
+ROUNDS = 12
+
+
+def open_at_once(addresses: Sequence[str], url: str) -> list[grpc.StatusCode]:
+    """Each service opens a session of ``url`` at the same moment; the codes they answer."""
+    start = threading.Barrier(len(addresses))
+    codes: list[grpc.StatusCode] = []
+
+    def open_session(address: str) -> None:
+        with grpc.insecure_channel(address) as channel:
+            start.wait()
+            try:
+                initialize(ResultsDatabaseStub(channel), url, INITIALIZE_NEW)
+                codes.append(grpc.StatusCode.OK)
+            except grpc.RpcError as error:
+                codes.append(error.code())
+
+    threads = [threading.Thread(target=open_session, args=(address,)) for address in addresses]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+@pytest.mark.slow
+def test_stations_opening_a_new_postgres_database_at_once_all_get_their_session(
+    postgres: PostgresServer,
+) -> None:
+    # each station has its own service, so each creates the missing table: PostgreSQL refuses
+    # all but one concurrent CREATE TABLE IF NOT EXISTS of a new table (a unique violation)
+    services = [start_results_service(discovery=False) for _ in range(4)]
+    addresses = [service.address for service in services]
+    try:
+        for _ in range(ROUNDS):
+            name = create_postgres_database(postgres)
+            codes = open_at_once(addresses, postgres.url_for(name))
+            for address in addresses:
+                with grpc.insecure_channel(address) as channel:
+                    close_all_sessions(ResultsDatabaseStub(channel))
+            drop_postgres_database(postgres, name)
+
+            assert codes == [grpc.StatusCode.OK] * len(services)
+    finally:
+        for service in services:
+            service.stop()
 
 
 # -- the database ends the transaction ---------------------------------------------------------
