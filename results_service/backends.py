@@ -31,6 +31,7 @@ import psycopg.errors
 import psycopg.pq
 
 from results_database import results_database_pb2
+from results_service.writer_turns import NO_TURNS, WriterTurns
 from session_core import descriptors, paths
 from session_core.errors import (
     AlreadyExistsError,
@@ -137,6 +138,10 @@ class Backend(abc.ABC):
     def ensure_table(self, connection: Connection) -> None:
         """Create the table when it is missing."""
         connection.execute(self.create_table)
+
+    def writer_turns(self, resource: Resource) -> WriterTurns:
+        """Turns at the database's write lock shared with other sessions (none by default)."""
+        return NO_TURNS
 
     @abc.abstractmethod
     def in_transaction(self, connection: Connection) -> bool:
@@ -258,6 +263,10 @@ class SqliteBackend(Backend):
     def connection_lost(self, connection: Connection) -> bool:
         """A file connection is not lost; a failed statement leaves it usable."""
         return False
+
+    def writer_turns(self, resource: Resource) -> WriterTurns:
+        """One writer at a time per file: sessions of every service take fair turns."""
+        return WriterTurns(Path(resource.target))
 
     def in_transaction(self, connection: Connection) -> bool:
         """SQLite rolls a transaction back by itself after some errors (disk full, I/O errors)."""

@@ -148,6 +148,7 @@ class ResultsStore:
         """Why the database ended the transaction, until Rollback or close acknowledges it."""
         self._rows_aborted = 0
         self._wait_limit_ms = 0
+        self._turns = self._backend.writer_turns(resource)
         self.rows_pending = 0
         self.rows_committed = 0
         self.rows_discarded_on_close = 0
@@ -206,9 +207,15 @@ class ResultsStore:
                     error.message = f"rows[{index}]: {error.message}"
                 raise
         self._require_connection()
-        self._limit_waits(caller.wait_limit())
+        wait = caller.wait_limit()
+        self._limit_waits(wait)
         if not self._in_transaction:
-            self._run(lambda: self._backend.begin(self._connection))
+            self._take_turn(wait)
+            try:
+                self._run(lambda: self._backend.begin(self._connection))
+            except BaseException:
+                self._turns.give_back()
+                raise
             self._in_transaction = True
         values = [self._values(row, session_id) for row in rows]
         self._run(lambda: self._connection.execute("SAVEPOINT record_rows"))
@@ -286,6 +293,7 @@ class ResultsStore:
         if self._in_transaction:
             self._run(lambda: self._connection.execute("COMMIT"))
             self._in_transaction = False
+            self._turns.give_back()
         self.rows_pending = 0
         self.rows_committed += committed
         return committed
@@ -302,6 +310,7 @@ class ResultsStore:
         if self._in_transaction:
             self._run(lambda: self._connection.execute("ROLLBACK"))
             self._in_transaction = False
+            self._turns.give_back()
         self.rows_pending = 0
         return discarded
 
@@ -319,6 +328,7 @@ class ResultsStore:
             _logger.warning("Rollback on close of %s failed: %s", self.resource.display_name, error)
         finally:
             self._close_connection()
+            self._turns.give_back()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -349,6 +359,7 @@ class ResultsStore:
                 lost = self.rows_pending
                 self._lost_reason = str(error).strip().splitlines()[0] if str(error) else "lost"
                 self._in_transaction = False
+                self._turns.give_back()
                 self.rows_pending = 0
                 raise UnavailableError(
                     f"the connection to {self.resource.display_name} was lost "
@@ -365,6 +376,7 @@ class ResultsStore:
     def _transaction_ended(self, cause: object) -> AbortedError:
         """The database rolled the transaction back by itself: remember it until Rollback."""
         self._in_transaction = False
+        self._turns.give_back()
         self._rows_aborted, self.rows_pending = self.rows_pending, 0
         reason = cause.message if isinstance(cause, ServiceError) else str(cause)
         self._aborted = excerpt(reason.strip().splitlines()[0] if reason.strip() else "", 200)
@@ -382,6 +394,15 @@ class ResultsStore:
             f"({self._aborted}): the {self._rows_aborted} rows recorded since the last Commit are "
             "lost, committed rows are kept; call Rollback (or close the session) to go on"
         )
+
+    def _take_turn(self, seconds: float) -> None:
+        """Wait for this session's turn at the database's write lock (SQLite; see writer_turns)."""
+        if not self._turns.take(seconds):
+            raise UnavailableError(
+                f"waited {seconds:.1f} s for this session's turn to write: other stations' runs "
+                "hold the database file's write lock (on SQLite, one run at a time); nothing was "
+                "written: retry, or use PostgreSQL for this many stations"
+            )
 
     def _limit_waits(self, seconds: float) -> None:
         """Wait at most ``seconds`` for another session's lock (set only when it changes)."""

@@ -1401,6 +1401,47 @@ def test_stations_opening_a_new_postgres_database_at_once_all_get_their_session(
             service.stop()
 
 
+def test_a_station_that_just_committed_waits_behind_the_one_already_waiting(
+    results_address: str, tmp_path: Path
+) -> None:
+    # two stations (two services) on one SQLite file: A's run holds the write lock, B waits for
+    # its turn; A commits and at once starts its next run: B goes first
+    path = str(tmp_path / "shared.db")
+    other = start_results_service(discovery=False)
+    order: list[str] = []
+    try:
+        with (
+            ResultsDatabaseClient(path, address=results_address) as a,
+            ResultsDatabaseClient(path, address=other.address) as b,
+        ):
+            a.record(ResultRow("a1", 1.0, run_id="a-run1"))
+
+            def b_run() -> None:
+                b.record(ResultRow("b1", 1.0, run_id="b-run1"))  # waits for A's commit
+                order.append("b recorded")
+                time.sleep(0.3)  # B's run goes on for a while
+                b.commit()
+                order.append("b committed")
+
+            def a_next_run() -> None:
+                a.record(ResultRow("a2", 1.0, run_id="a-run2"))
+                order.append("a recorded its next run")
+
+            b_thread = threading.Thread(target=b_run)
+            b_thread.start()
+            time.sleep(0.3)  # B is queued
+            a.commit()
+            a_thread = threading.Thread(target=a_next_run)
+            a_thread.start()
+            b_thread.join(timeout=10)
+            a_thread.join(timeout=10)
+            a.commit()
+    finally:
+        other.stop()
+
+    assert order == ["b recorded", "b committed", "a recorded its next run"]
+
+
 # -- the database ends the transaction ---------------------------------------------------------
 
 

@@ -1,0 +1,104 @@
+"""Fair turns at an SQLite file's one write lock, for the sessions of every service that uses it.
+
+On SQLite a session's transaction holds the file's write lock from its first row to its commit,
+so stations sharing one file take turns. SQLite's own wait is a sleep-and-retry loop: a station
+that commits and at once starts its next run takes the lock again before the sleeping ones wake,
+and the others starve (one station did all its runs while another waited over a second; with 8
+stations some runs were refused after the 5 s wait). So a session first takes its turn here:
+
+- the turn is an exclusive ``flock`` on ``<database>.writer-lock``, which the kernel hands on as
+  soon as it is released (no polling), by any process on the machine;
+- to queue for it, a session first takes ``<database>.writer-gate`` and holds it only until it
+  has the turn: a session that just finished its turn and wants another must pass the gate
+  behind the one already waiting, so it can no longer jump the queue;
+- the wait is bounded (the caller's deadline, or the lock wait limit): a session that gives up
+  leaves the queue, and if the turn reaches it meanwhile it is handed on at once.
+
+Writers that do not take turns (another program on the file) are still waited for by SQLite's
+busy timeout. Where ``fcntl`` does not exist (Windows), sessions rely on that alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from concurrent import futures
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
+_logger = logging.getLogger(__name__)
+
+GATE_SUFFIX = ".writer-gate"
+LOCK_SUFFIX = ".writer-lock"
+_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+
+class WriterTurns:
+    """One session's place in the queue for one SQLite file's write lock."""
+
+    def __init__(self, database: Path) -> None:
+        self._gate = database.with_name(database.name + GATE_SUFFIX)
+        self._lock = database.with_name(database.name + LOCK_SUFFIX)
+        self._held = -1
+
+    @property
+    def held(self) -> bool:
+        """Whether this session has the turn."""
+        return self._held >= 0
+
+    def take(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the turn; return whether it was taken."""
+        if fcntl is None or self.held:
+            return True
+        gate = os.open(self._gate, _FLAGS, 0o666)
+        lock = os.open(self._lock, _FLAGS, 0o666)
+        turn: futures.Future[int] = futures.Future()
+
+        def queue() -> None:
+            try:
+                fcntl.flock(gate, fcntl.LOCK_EX)  # behind whoever waits already
+                fcntl.flock(lock, fcntl.LOCK_EX)  # the kernel wakes us when it is free
+            except BaseException as error:
+                os.close(lock)
+                turn.set_exception(error)
+                return
+            finally:
+                os.close(gate)  # passes the gate on
+            if turn.set_running_or_notify_cancel():
+                turn.set_result(lock)
+            else:  # the session gave up meanwhile: hand the turn on at once
+                os.close(lock)
+
+        threading.Thread(target=queue, name="sqlite-writer-turn", daemon=True).start()
+        try:
+            self._held = turn.result(timeout=timeout)
+        except futures.TimeoutError:
+            if turn.cancel():
+                return False
+            self._held = turn.result()  # it came just as the wait ended
+        return True
+
+    def give_back(self) -> None:
+        """End the turn (after the commit or rollback)."""
+        held, self._held = self._held, -1
+        if held >= 0:
+            os.close(held)  # closing the descriptor releases its flock
+
+
+class _NoTurns(WriterTurns):
+    """A database whose writers do not wait for each other (PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self._held = -1
+
+    def take(self, timeout: float) -> bool:
+        """Nothing to wait for."""
+        return True
+
+
+NO_TURNS = _NoTurns()
