@@ -81,8 +81,9 @@ class JsonLoggerServicer:
         PERMISSION_DENIED   the operating system refused to open the file for appending, or the file is
         outside the folders the server was started with (--allow-dir).
         RESOURCE_EXHAUSTED  the disk is full, or a new session would leave the server fewer than 64
-        file descriptors (kept for connections and health checks; the details
-        name its limit, RLIMIT_NOFILE): close sessions or raise the limit.
+        file descriptors (a quarter of a limit below 256), kept for connections
+        and health checks; the details name its limit (RLIMIT_NOFILE): close
+        sessions or raise the limit.
         ALREADY_EXISTS      INITIALIZE_NEW while a session for this file is open.
         NOT_FOUND           ATTACH_TO_EXISTING while no session for this file is open.
         """

@@ -95,9 +95,9 @@ class ResultsDatabaseStub:
                           with (checked before the behaviour: nothing else is said about it).
       UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                           the SQLite file stayed locked by another writer.
-      RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (kept
-                          for connections and health checks; the details name its limit,
-                          RLIMIT_NOFILE): close sessions or raise the limit.
+      RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (a
+                          quarter of a limit below 256), kept for connections and health checks;
+                          the details name its limit (RLIMIT_NOFILE): close sessions or raise it.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this database is open.
     """
@@ -199,9 +199,9 @@ class ResultsDatabaseAsyncStub(ResultsDatabaseStub):
                           with (checked before the behaviour: nothing else is said about it).
       UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                           the SQLite file stayed locked by another writer.
-      RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (kept
-                          for connections and health checks; the details name its limit,
-                          RLIMIT_NOFILE): close sessions or raise the limit.
+      RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (a
+                          quarter of a limit below 256), kept for connections and health checks;
+                          the details name its limit (RLIMIT_NOFILE): close sessions or raise it.
       ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.
       NOT_FOUND           ATTACH_TO_EXISTING while no session for this database is open.
     """
@@ -306,9 +306,9 @@ class ResultsDatabaseServicer(metaclass=_abc_1.ABCMeta):
                               with (checked before the behaviour: nothing else is said about it).
           UNAVAILABLE         the PostgreSQL server cannot be reached (the details give the reason), or
                               the SQLite file stayed locked by another writer.
-          RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (kept
-                              for connections and health checks; the details name its limit,
-                              RLIMIT_NOFILE): close sessions or raise the limit.
+          RESOURCE_EXHAUSTED  a new session would leave the server fewer than 64 file descriptors (a
+                              quarter of a limit below 256), kept for connections and health checks;
+                              the details name its limit (RLIMIT_NOFILE): close sessions or raise it.
           ALREADY_EXISTS      INITIALIZE_NEW while a session for this database is open.
           NOT_FOUND           ATTACH_TO_EXISTING while no session for this database is open.
         """

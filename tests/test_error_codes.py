@@ -291,7 +291,7 @@ def test_file_handle_exhaustion_is_resource_exhausted_and_recoverable(tmp_path: 
                         initialize(stub, tmp_path / f"{index}.log", INITIALIZE_NEW).session_id
                     )
             assert raised.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED, raised.value.details()
-            assert "Too many open files" in raised.value.details()
+            assert "file descriptors open (RLIMIT_NOFILE)" in raised.value.details()
             assert opened, "some files should have opened before the limit"
 
             close(stub, opened.pop())

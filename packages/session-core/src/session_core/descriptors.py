@@ -16,7 +16,8 @@ from pathlib import Path
 from session_core.errors import ResourceExhaustedError
 
 RESERVED_DESCRIPTORS = 64
-"""Left for client connections, health checks and the service's own work."""
+"""Left for client connections, health checks and the service's own work (a quarter of a limit
+lower than 256)."""
 
 _OPEN_DESCRIPTORS = Path("/proc/self/fd") if sys.platform.startswith("linux") else Path("/dev/fd")
 
@@ -45,9 +46,10 @@ def check_reserve(kind: str) -> None:
     used = open_descriptors() if limit is not None else None
     if limit is None or used is None:
         return
-    if used + RESERVED_DESCRIPTORS >= limit:
+    reserve = min(RESERVED_DESCRIPTORS, limit // 4)
+    if used + reserve >= limit:
         raise ResourceExhaustedError(
             f"cannot open another {kind}: the service has {used} of its {limit} file descriptors "
-            f"open (RLIMIT_NOFILE) and keeps {RESERVED_DESCRIPTORS} for connections; close "
-            "sessions that are no longer needed, or raise the limit (ulimit -n) and restart it"
+            f"open (RLIMIT_NOFILE) and keeps {reserve} for connections; close sessions that are "
+            "no longer needed, or raise the limit (ulimit -n) and restart it"
         )
