@@ -47,6 +47,7 @@ from json_logger import json_logger_pb2_grpc
 from logger_client.session import JsonLoggerClient, MeasurementRecord, to_text
 from logger_service.servicer import SERVICE_NAME
 from session_core import hosting
+from session_core.decoding import RequestDecodeGuard
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import start_logger_service
 
@@ -161,8 +162,8 @@ class NoopJsonLoggerServicer(json_logger_pb2_grpc.JsonLoggerServicer):
 
 
 def serve_noop() -> None:
-    """Host the no-op servicer like the real one (same thread pool and stream limits, health,
-    reflection).
+    """Host the no-op servicer like the real one (same thread pool and stream limits, the same
+    interceptors, health, reflection).
     """
     limits = hosting.DEFAULT_CALL_LIMITS
     server = hosting.create_server(
@@ -170,6 +171,7 @@ def serve_noop() -> None:
         stream_limiter=hosting.StreamLimiter(
             max_streams=limits.max_streams, idle_timeout=limits.stream_idle_timeout
         ),
+        interceptors=[RequestDecodeGuard()],  # as ServiceHost hosts every session service
     )
     json_logger_pb2_grpc.add_JsonLoggerServicer_to_server(NoopJsonLoggerServicer(), server)
     hosting.add_health_and_reflection(server, [SERVICE_NAME])

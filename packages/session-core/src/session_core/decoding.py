@@ -39,6 +39,10 @@ class _Undecodable:
 class RequestDecodeGuard(grpc.ServerInterceptor):
     """Turns undecodable requests into INVALID_ARGUMENT (see the module docstring)."""
 
+    def __init__(self) -> None:
+        self._guarded: dict[str, tuple[object, Any]] = {}
+        """Per method: the handler seen and its guarded copy (built once, not per call)."""
+
     def intercept_service(
         self,
         continuation: Callable[
@@ -51,6 +55,14 @@ class RequestDecodeGuard(grpc.ServerInterceptor):
         if handler is None or handler.request_deserializer is None:
             return handler
         method = handler_call_details.method
+        seen, guarded_handler = self._guarded.get(method, (None, None))
+        if seen is handler:
+            return cast("grpc.RpcMethodHandler[RequestT, ResponseT]", guarded_handler)
+        guarded_handler = self._guard(handler, method)
+        self._guarded[method] = (handler, guarded_handler)
+        return cast("grpc.RpcMethodHandler[RequestT, ResponseT]", guarded_handler)
+
+    def _guard(self, handler: Any, method: str) -> Any:
         decode = _guarded(handler.request_deserializer, method)
         behavior: Any
         wrap: Any
@@ -66,13 +78,10 @@ class RequestDecodeGuard(grpc.ServerInterceptor):
             else:
                 behavior, wrap = handler.unary_unary, grpc.unary_unary_rpc_method_handler
             guarded = _unary_checked(behavior)
-        return cast(
-            "grpc.RpcMethodHandler[RequestT, ResponseT]",
-            wrap(
-                guarded,
-                request_deserializer=decode,
-                response_serializer=handler.response_serializer,
-            ),
+        return wrap(
+            guarded,
+            request_deserializer=decode,
+            response_serializer=handler.response_serializer,
         )
 
 
