@@ -16,6 +16,7 @@ from ni.measurementlink.sessionmanagement.v1.client import (
     SessionInformation,
     SessionInitializationBehavior,
 )
+from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from json_logger import json_logger_pb2 as pb
 from json_logger.json_logger_pb2_grpc import JsonLoggerStub
@@ -307,3 +308,22 @@ def test_a_minimal_client_subclass_closes_and_reports_errors(logger_address: str
     with Minimal(Path(tempfile.mkdtemp()) / "x.ndjson", address=logger_address) as client:
         pass
     assert not client.is_open  # AUTO created it, so leaving closed it
+
+
+def test_clients_given_a_channel_pool_share_its_channel_and_leave_it_open(
+    logger_address: str, log_path: Path
+) -> None:
+    # a plug-in passes measurement_service.channel_pool: each warm step's client reuses one
+    # connection, which must outlive every client
+    with GrpcChannelPool() as pool:
+        for index in range(2):
+            with JsonLoggerClient(log_path, address=logger_address, grpc_channel_pool=pool) as log:
+                log.log_data(f"step {index}", {}, {})
+        shared = pool.get_channel(logger_address)
+        listed = JsonLoggerStub(shared).ListSessions(pb.ListSessionsRequest(), timeout=10)
+
+    assert listed.sessions == []  # the channel still works: no client closed it
+    assert [record["measurement_name"] for record in read_records(log_path)] == [
+        "step 0",
+        "step 1",
+    ]

@@ -142,11 +142,21 @@ def measure(
         with (
             reservation,
             reservation.initialize_session(
-                JsonLoggerSessionConstructor(), JSON_LOGGER_INSTRUMENT_TYPE
+                # found and reached as NI's own sessions are, through the plug-in's discovery
+                # client and channel pool: a warm step reuses its connection to the service
+                JsonLoggerSessionConstructor(
+                    discovery_client=measurement_service.discovery_client,
+                    grpc_channel_pool=measurement_service.channel_pool,
+                ),
+                JSON_LOGGER_INSTRUMENT_TYPE,
             ) as log_info,
             (
                 reservation.initialize_session(
-                    ResultsDatabaseSessionConstructor(), RESULTS_DATABASE_INSTRUMENT_TYPE
+                    ResultsDatabaseSessionConstructor(
+                        discovery_client=measurement_service.discovery_client,
+                        grpc_channel_pool=measurement_service.channel_pool,
+                    ),
+                    RESULTS_DATABASE_INSTRUMENT_TYPE,
                 )
                 if results_database_pin
                 else contextlib.nullcontext()

@@ -64,6 +64,7 @@ class SessionClient(abc.ABC, Generic[StubT]):
         initialization_behavior: SessionInitializationBehavior = SessionInitializationBehavior.AUTO,
         address: str | None = None,
         discovery_client: DiscoveryClient | None = None,
+        grpc_channel_pool: GrpcChannelPool | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         """Describe the session; nothing is sent until the context is entered.
@@ -74,6 +75,9 @@ class SessionClient(abc.ABC, Generic[StubT]):
             address: ``host:port`` of the service; when omitted it is resolved through the NI
                 Discovery Service on first use.
             discovery_client: The discovery client to resolve with (default: a new one).
+            grpc_channel_pool: Where to take the channel from, and leave it open for the next
+                client (a plug-in's ``measurement_service.channel_pool``, as NI's own session
+                constructors use it); default: a channel of this client's own, closed on exit.
             timeout: Deadline in seconds of each call.
         """
         self.resource_name = self.resolve_resource_name(resource_name)
@@ -81,6 +85,7 @@ class SessionClient(abc.ABC, Generic[StubT]):
         self._server_behavior = server_behavior(self.initialization_behavior)
         self._address = address
         self._discovery_client = discovery_client
+        self._channel_pool = grpc_channel_pool
         self._timeout = timeout
         self._channel: grpc.Channel | None = None
         self._stub: StubT | None = None
@@ -202,10 +207,15 @@ class SessionClient(abc.ABC, Generic[StubT]):
 
     def _get_stub(self) -> StubT:
         if self._stub is None:
-            self._channel = grpc.insecure_channel(
-                self._resolve_address(), options=[("grpc.enable_http_proxy", 0)]
-            )
-            self._stub = self._create_stub(self._channel)
+            if self._channel_pool is not None:  # shared: the pool closes it
+                self._stub = self._create_stub(
+                    self._channel_pool.get_channel(self._resolve_address())
+                )
+            else:
+                self._channel = grpc.insecure_channel(
+                    self._resolve_address(), options=[("grpc.enable_http_proxy", 0)]
+                )
+                self._stub = self._create_stub(self._channel)
         return self._stub
 
     def _resolve_address(self) -> str:

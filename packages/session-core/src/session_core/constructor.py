@@ -15,6 +15,7 @@ from ni.measurementlink.sessionmanagement.v1.client import (
     SessionInformation,
     SessionInitializationBehavior,
 )
+from ni_grpc_extensions.channelpool import GrpcChannelPool
 
 from session_core.client import DEFAULT_TIMEOUT_SECONDS, SessionClient
 
@@ -32,11 +33,17 @@ class SessionConstructor(Generic[ClientT]):
         *,
         address: str | None = None,
         discovery_client: DiscoveryClient | None = None,
+        grpc_channel_pool: GrpcChannelPool | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
+        """In a plug-in, pass ``measurement_service.discovery_client`` and
+        ``measurement_service.channel_pool``, as NI's own session constructors get them: a warm
+        step then reuses the plug-in's connection to the service instead of opening a new one.
+        """
         self._initialization_behavior = SessionInitializationBehavior(initialization_behavior)
         self._address = address
         self._discovery_client = discovery_client
+        self._channel_pool = grpc_channel_pool
         self._timeout = timeout
 
     def __call__(self, session_info: SessionInformation) -> ClientT:
@@ -46,6 +53,7 @@ class SessionConstructor(Generic[ClientT]):
             initialization_behavior=self._initialization_behavior,
             address=self._address,
             discovery_client=self._discovery_client,
+            grpc_channel_pool=self._channel_pool,
             timeout=self._timeout,
         )
         return client  # type: ignore[return-value]
