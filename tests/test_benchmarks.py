@@ -192,3 +192,14 @@ def test_the_stations_benchmark_prints_every_figure_for_both_backends() -> None:
     for backend in ("SQLite", "PostgreSQL"):
         for figure in ("runs refused", "first-row wait median", "runs finished per station"):
             assert re.search(rf"^{backend}, 2 stations, {figure} : ", output, re.MULTILINE), output
+
+
+def test_the_plugin_step_benchmark_breaks_each_step_into_its_rpcs() -> None:
+    output = run_quick("plugin_step.py")
+
+    for plugin in ("NI-DCPower", "NI-DMM"):
+        for figure in ("warm step median", "RPCs per step", "RPC floor", "channels opened"):
+            assert re.search(rf"^{plugin}, {figure}", output, re.MULTILINE), output
+        assert re.search(rf"^{plugin}, JsonLogger.LogMeasurementData : 1 per step", output, re.M)
+        # the plug-ins reuse their channel pool: a warm step opens no connection
+        assert re.search(rf"^{plugin}, channels opened per warm step : 0$", output, re.M), output
