@@ -1,0 +1,36 @@
+"""session_core.timestamps: the fast conversion of received rows' times agrees with protobuf's."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from session_core.errors import InvalidArgumentError
+from session_core.timestamps import from_timestamp, utc_datetime
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"),
+    [
+        (0, 0),
+        (1_704_067_200, 123_456_789),  # 2024-01-01, nanoseconds truncated to microseconds
+        (-1, 999_999_999),  # just before the epoch
+        (-62_135_596_800, 0),  # 0001-01-01, the earliest datetime
+        (253_402_300_799, 999_999_000),  # 9999-12-31 23:59:59.999999
+    ],
+)
+def test_the_fast_conversion_gives_protobufs_datetime(seconds: int, nanos: int) -> None:
+    stamp = Timestamp(seconds=seconds, nanos=nanos)
+
+    converted = utc_datetime(stamp)
+
+    assert converted == from_timestamp(stamp)
+    assert converted.tzinfo is timezone.utc or converted.utcoffset() == timezone.utc.utcoffset(None)
+
+
+def test_a_time_out_of_range_is_invalid_argument_naming_the_field() -> None:
+    with pytest.raises(InvalidArgumentError, match="measured_at out of range"):
+        utc_datetime(Timestamp(seconds=2**62), field="measured_at")
+    assert utc_datetime(Timestamp(seconds=0)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
