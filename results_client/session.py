@@ -63,9 +63,8 @@ class ResultRow:
             low_limit=self.low_limit,
             high_limit=self.high_limit,
             site=self.site,
+            measured_at=None if self.measured_at is None else to_timestamp(self.measured_at),
         )
-        if self.measured_at is not None:
-            message.measured_at.CopyFrom(to_timestamp(self.measured_at))
         return message
 
 

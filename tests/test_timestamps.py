@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from session_core.errors import InvalidArgumentError
-from session_core.timestamps import from_timestamp, utc_datetime
+from session_core.timestamps import from_timestamp, to_timestamp, utc_datetime
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,19 @@ def test_a_time_out_of_range_is_invalid_argument_naming_the_field() -> None:
     with pytest.raises(InvalidArgumentError, match="measured_at out of range"):
         utc_datetime(Timestamp(seconds=2**62), field="measured_at")
     assert utc_datetime(Timestamp(seconds=0)) == datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 1, 1, 12, 30, 15, 123_456, tzinfo=timezone.utc),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+        datetime(2024, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=-5))),  # another zone
+        datetime(2024, 1, 1, 12, 0),  # naive: taken as UTC
+    ],
+)
+def test_times_sent_are_protobufs_own_conversion(moment: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+
+    assert to_timestamp(moment) == expected

@@ -13,15 +13,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from session_core.errors import InvalidArgumentError
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
 
 def to_timestamp(moment: datetime | None = None) -> Timestamp:
     """``moment`` (default: now, this machine's clock) as a wire timestamp."""
-    stamp = Timestamp()
     if moment is None:
-        stamp.seconds, stamp.nanos = divmod(time.time_ns(), 1_000_000_000)
-    else:
-        stamp.FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    return stamp
+        seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+        return Timestamp(seconds=seconds, nanos=nanos)
+    # what Timestamp.FromDatetime computes, at a third of its cost (rows are sent by the thousand)
+    delta = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) - _EPOCH
+    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
 def from_timestamp(stamp: Timestamp, *, field: str = "timestamp") -> datetime:
@@ -32,7 +34,6 @@ def from_timestamp(stamp: Timestamp, *, field: str = "timestamp") -> datetime:
         raise InvalidArgumentError(f"{field} out of range: {error}") from None
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SMALLEST = int((datetime.min.replace(tzinfo=timezone.utc) - _EPOCH).total_seconds())
 _LARGEST = int((datetime.max.replace(tzinfo=timezone.utc) - _EPOCH).total_seconds())
 
