@@ -22,7 +22,6 @@ process and file is removed at the end.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import logging
 import os
 import platform
@@ -33,9 +32,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import grpc
+from results_throughput import load_postgres_server  # this folder's: the tests' PostgreSQL
 
 from results_client import ResultRow, ResultsDatabaseClient
 from session_sharing_demo.child_process import ServiceProcess
@@ -142,16 +141,6 @@ def report(backend: str, count: int, outcome: Outcome, settings: Settings) -> No
         print(f"{label}, first-row wait worst : {max(waits) * 1000:,.1f} ms")
     finished = list(outcome.finished.values())
     print(f"{label}, runs finished per station : {min(finished)} to {max(finished)}")
-
-
-def load_postgres_server() -> ModuleType:
-    """``tests/postgres_server.py`` (the tests' throw-away server), loaded from its file."""
-    spec = importlib.util.spec_from_file_location("postgres_server", POSTGRES_SERVER_MODULE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(settings: Settings, quick: bool) -> None:

@@ -23,13 +23,11 @@ from logger_service.ndjson_log import (
     DEFAULT_MAX_RECORD_BYTES,
     TORN_TAIL_MARKER,
 )
-from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
 from results_database import results_database_pb2 as results_pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
-from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
-from session_core.hosting import ready_prefix, warn_if_exposed
-from session_sharing_demo.child_process import ServiceProcess
+from session_core.hosting import warn_if_exposed
 from session_sharing_demo.programs import logger_service_process, results_service_process
+from tests.limited_process import limited_service
 from tests.test_error_codes import expect_status
 from tests.test_server_behaviors import INITIALIZE_NEW, UNSPECIFIED, close, initialize, lines, log
 
@@ -449,21 +447,6 @@ def test_names_longer_than_the_os_allows_are_invalid_argument_and_barely_logged(
 
 
 # -- out of file descriptors -----------------------------------------------------------------
-
-
-def limited_service(service: str, **limits: int) -> ServiceProcess:
-    """A service in a process with resource limits (tests/limited_process.py)."""
-    module, display_name = {
-        "logger": ("logger_service", LOGGER_DISPLAY_NAME),
-        "results": ("results_service", RESULTS_DISPLAY_NAME),
-    }[service]
-    env = {**os.environ, **{name: str(value) for name, value in limits.items()}}
-    return ServiceProcess(
-        [module, "--no-discovery"],
-        module="tests.limited_process",
-        ready_prefix=ready_prefix(display_name),
-        env=env,
-    )
 
 
 @pytest.mark.parametrize(("service", "suffix"), [("logger", ".ndjson"), ("results", ".db")])

@@ -39,12 +39,11 @@ from results_client import (
 from results_database import results_database_pb2 as pb
 from results_database.results_database_pb2_grpc import ResultsDatabaseStub
 from results_service.backends import LOCK_WAIT_SECONDS, SQLITE
-from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
 from results_service.store import Caller, ResultsStore, Row
 from session_core.errors import DeadlineExceededError
-from session_core.hosting import ready_prefix
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import results_service_process, start_results_service
+from tests.limited_process import limited_service
 from tests.postgres_server import (
     PASSWORD,
     SUPERUSER,
@@ -1284,6 +1283,14 @@ def test_a_record_that_timed_out_behind_the_sqlite_lock_writes_nothing(
     assert sqlite_db.committed() == []
 
 
+def hold_the_row(other: psycopg.Connection[Any]) -> None:
+    """Another station records ('run-1', '', 'x', site 0) and does not commit yet."""
+    other.execute(
+        "INSERT INTO results (run_id, step_name, measurement_name, value, unit, site, "
+        "measured_at, session_id) VALUES ('run-1', '', 'x', 1, '', 0, now(), 'other')"
+    )
+
+
 @pytest.mark.slow
 def test_a_record_that_timed_out_behind_a_postgres_row_lock_writes_nothing(
     stub: ResultsDatabaseStub, pg_database: Database
@@ -1291,10 +1298,7 @@ def test_a_record_that_timed_out_behind_a_postgres_row_lock_writes_nothing(
     session_id = initialize(stub, pg_database.resource_name, INITIALIZE_NEW).session_id
     request = pb.RecordResultRequest(session_id=session_id, row=row("x", run_id="run-1"))
     with psycopg.connect(pg_database.url) as other:  # another station, same row, not committed
-        other.execute(
-            "INSERT INTO results (run_id, step_name, measurement_name, value, unit, site, "
-            "measured_at, session_id) VALUES ('run-1', '', 'x', 1, '', 0, now(), 'other')"
-        )
+        hold_the_row(other)
         with pytest.raises(grpc.RpcError) as failed:
             stub.RecordResult(request, timeout=1.0)
         other.rollback()  # the row is free again: a waiting insert would go through now
@@ -1312,10 +1316,7 @@ def test_a_postgres_row_lock_never_holds_a_call_without_deadline_past_the_wait_l
     session_id = initialize(stub, pg_database.resource_name, INITIALIZE_NEW).session_id
     request = pb.RecordResultRequest(session_id=session_id, row=row("x", run_id="run-1"))
     with psycopg.connect(pg_database.url) as other:
-        other.execute(
-            "INSERT INTO results (run_id, step_name, measurement_name, value, unit, site, "
-            "measured_at, session_id) VALUES ('run-1', '', 'x', 1, '', 0, now(), 'other')"
-        )
+        hold_the_row(other)
         started = time.monotonic()
         details = expect_status(
             lambda: stub.RecordResult(request),  # no deadline at all
@@ -1445,24 +1446,13 @@ def test_a_station_that_just_committed_waits_behind_the_one_already_waiting(
 # -- the database ends the transaction ---------------------------------------------------------
 
 
-def limited_results_service(**limits: int) -> ServiceProcess:
-    """The Results Database Service in a process with resource limits (tests/limited_process.py)."""
-    env = {**os.environ, **{name: str(value) for name, value in limits.items()}}
-    return ServiceProcess(
-        ["results_service", "--no-discovery"],
-        module="tests.limited_process",
-        ready_prefix=ready_prefix(RESULTS_DISPLAY_NAME),
-        env=env,
-    )
-
-
 def test_a_transaction_the_full_disk_rolled_back_is_aborted_until_rollback(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "results.db"
     database = Database("sqlite", str(path), str(path), pb.BACKEND_SQLITE, path=path)
     wide = "w" * 1000
-    with limited_results_service(LIMIT_FILE_BYTES=1_000_000) as service:
+    with limited_service("results", LIMIT_FILE_BYTES=1_000_000) as service:
         with grpc.insecure_channel(service.address) as channel:
             stub = ResultsDatabaseStub(channel)
             session_id = initialize(stub, path, INITIALIZE_NEW).session_id
