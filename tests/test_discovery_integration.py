@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -85,3 +86,56 @@ def test_python_m_logger_service_help_runs() -> None:
     )
 
     assert "--no-discovery" in result.stdout and "--fsync" in result.stdout
+
+
+class CountingDiscoveryClient(DiscoveryClient):
+    """NI's discovery client, counting its look-ups (a plug-in's shared one, in the tests)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.look_ups = 0
+
+    def resolve_service(self, *args: Any, **kwargs: Any) -> Any:
+        self.look_ups += 1
+        return super().resolve_service(*args, **kwargs)
+
+
+def test_a_shared_discovery_client_looks_the_service_up_once_for_many_steps(
+    platform: LocalPlatform, log_path: Path
+) -> None:
+    service = start_logger_service()
+    discovery = CountingDiscoveryClient()
+    try:
+        for step in range(3):
+            with JsonLoggerClient(log_path, discovery_client=discovery) as client:
+                client.log_data(f"step {step}", {}, {})
+    finally:
+        assert service.stop() == 0
+
+    assert discovery.look_ups == 1
+    assert len(read_records(log_path)) == 3
+
+
+def test_a_service_that_moved_is_looked_up_again_once(
+    platform: LocalPlatform, log_path: Path
+) -> None:
+    discovery = CountingDiscoveryClient()
+    first = start_logger_service()
+    try:
+        with JsonLoggerClient(log_path, discovery_client=discovery) as client:
+            client.log_data("before the restart", {}, {})
+    finally:
+        assert first.stop() == 0
+    second = start_logger_service()  # a new port, registered anew
+    try:
+        with JsonLoggerClient(log_path, discovery_client=discovery) as client:
+            client.log_data("after the restart", {}, {})
+        assert second.address != first.address
+    finally:
+        assert second.stop() == 0
+
+    assert discovery.look_ups == 2
+    assert [r["measurement_name"] for r in read_records(log_path)] == [
+        "before the restart",
+        "after the restart",
+    ]

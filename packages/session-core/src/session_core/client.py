@@ -17,6 +17,8 @@ import abc
 import contextlib
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
@@ -74,7 +76,10 @@ class SessionClient(abc.ABC, Generic[StubT]):
             initialization_behavior: One of NI's five behaviours.
             address: ``host:port`` of the service; when omitted it is resolved through the NI
                 Discovery Service on first use.
-            discovery_client: The discovery client to resolve with (default: a new one).
+            discovery_client: The discovery client to resolve with (default: a new one). A shared
+                one (a plug-in's ``measurement_service.discovery_client``) also remembers what
+                it resolved, so the clients of later steps skip the look-up; a service no longer
+                at that address (UNAVAILABLE) is looked up again, once.
             grpc_channel_pool: Where to take the channel from, and leave it open for the next
                 client (a plug-in's ``measurement_service.channel_pool``, as NI's own session
                 constructors use it); default: a channel of this client's own, closed on exit.
@@ -86,6 +91,8 @@ class SessionClient(abc.ABC, Generic[StubT]):
         self._address = address
         self._discovery_client = discovery_client
         self._channel_pool = grpc_channel_pool
+        self._looked_up_earlier = False
+        """The address came from an earlier client's look-up (see _remembered_location)."""
         self._timeout = timeout
         self._channel: grpc.Channel | None = None
         self._stub: StubT | None = None
@@ -157,11 +164,24 @@ class SessionClient(abc.ABC, Generic[StubT]):
         """Create or attach to the server session (once; entering the context calls this)."""
         if self._open:
             return
-        stub = self._get_stub()
         try:
-            self.session_id, self.new_session_initialized = self._initialize_session(
-                stub, self._server_behavior
-            )
+            try:
+                self.session_id, self.new_session_initialized = self._initialize_session(
+                    self._get_stub(), self._server_behavior
+                )
+            except grpc.RpcError as error:
+                if error.code() is not grpc.StatusCode.UNAVAILABLE or not self._looked_up_earlier:
+                    raise
+                # the address a look-up of an earlier client gave is gone (the service
+                # restarted elsewhere): look it up again, once
+                _forget_location(
+                    self._discovery_client, self.PROVIDED_INTERFACE, self.SERVICE_CLASS
+                )
+                self._address, self._looked_up_earlier = None, False
+                self._close_channel()
+                self.session_id, self.new_session_initialized = self._initialize_session(
+                    self._get_stub(), self._server_behavior
+                )
         except grpc.RpcError as error:
             raise opening_error(self, error) from error
         self._open = True
@@ -221,10 +241,22 @@ class SessionClient(abc.ABC, Generic[StubT]):
     def _resolve_address(self) -> str:
         if self._address:
             return self._address
+        remembered = _remembered_location(
+            self._discovery_client, self.PROVIDED_INTERFACE, self.SERVICE_CLASS
+        )
+        if remembered is not None:
+            self._address, self._looked_up_earlier = remembered, True
+            return remembered
         try:
             if self._discovery_client is not None:
                 location = self._discovery_client.resolve_service(
                     provided_interface=self.PROVIDED_INTERFACE, service_class=self.SERVICE_CLASS
+                )
+                _remember_location(
+                    self._discovery_client,
+                    self.PROVIDED_INTERFACE,
+                    self.SERVICE_CLASS,
+                    location.insecure_address,
                 )
             else:  # a one-off discovery client whose channel is closed right after
                 with GrpcChannelPool() as pool:
@@ -248,3 +280,38 @@ class SessionClient(abc.ABC, Generic[StubT]):
         channel, self._channel, self._stub = self._channel, None, None
         if channel is not None:
             channel.close()
+
+
+# -- locations looked up through a shared discovery client -----------------------------------
+
+_LOCATIONS: weakref.WeakKeyDictionary[DiscoveryClient, dict[tuple[str, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+"""What a shared discovery client (a plug-in's) resolved, so that the clients of its later steps
+do not look the service up again; forgotten when the service is no longer there."""
+_LOCATIONS_LOCK = threading.Lock()
+
+
+def _remembered_location(
+    discovery_client: DiscoveryClient | None, interface: str, service_class: str
+) -> str | None:
+    if discovery_client is None:
+        return None
+    with _LOCATIONS_LOCK:
+        return _LOCATIONS.get(discovery_client, {}).get((interface, service_class))
+
+
+def _remember_location(
+    discovery_client: DiscoveryClient, interface: str, service_class: str, address: str
+) -> None:
+    with _LOCATIONS_LOCK:
+        _LOCATIONS.setdefault(discovery_client, {})[(interface, service_class)] = address
+
+
+def _forget_location(
+    discovery_client: DiscoveryClient | None, interface: str, service_class: str
+) -> None:
+    if discovery_client is None:
+        return
+    with _LOCATIONS_LOCK:
+        _LOCATIONS.get(discovery_client, {}).pop((interface, service_class), None)
