@@ -298,13 +298,16 @@ def _remembered_location(
     if discovery_client is None:
         return None
     with _LOCATIONS_LOCK:
-        return _LOCATIONS.get(discovery_client, {}).get((interface, service_class))
+        try:
+            return _LOCATIONS.get(discovery_client, {}).get((interface, service_class))
+        except TypeError:  # a stand-in that cannot be weakly referenced: nothing remembered
+            return None
 
 
 def _remember_location(
     discovery_client: DiscoveryClient, interface: str, service_class: str, address: str
 ) -> None:
-    with _LOCATIONS_LOCK:
+    with _LOCATIONS_LOCK, contextlib.suppress(TypeError):  # see _remembered_location
         _LOCATIONS.setdefault(discovery_client, {})[(interface, service_class)] = address
 
 
@@ -313,5 +316,5 @@ def _forget_location(
 ) -> None:
     if discovery_client is None:
         return
-    with _LOCATIONS_LOCK:
+    with _LOCATIONS_LOCK, contextlib.suppress(TypeError):
         _LOCATIONS.get(discovery_client, {}).pop((interface, service_class), None)
