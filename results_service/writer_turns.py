@@ -55,8 +55,17 @@ class WriterTurns:
         """Wait at most ``timeout`` seconds for the turn; return whether it was taken."""
         if fcntl is None or self.held:
             return True
-        gate = os.open(self._gate, _FLAGS, 0o666)
-        lock = os.open(self._lock, _FLAGS, 0o666)
+        try:
+            gate = os.open(self._gate, _FLAGS, 0o666)
+        except OSError as error:  # a read-only folder: SQLite's own wait still applies
+            _warn_without_turns(self._gate, error)
+            return True
+        try:
+            lock = os.open(self._lock, _FLAGS, 0o666)
+        except OSError as error:
+            os.close(gate)
+            _warn_without_turns(self._lock, error)
+            return True
         turn: futures.Future[int] = futures.Future()
 
         def queue() -> None:
@@ -81,6 +90,8 @@ class WriterTurns:
             if turn.cancel():
                 return False
             self._held = turn.result()  # it came just as the wait ended
+        except OSError as error:  # a file system without flock (some network shares)
+            _warn_without_turns(self._lock, error)
         return True
 
     def give_back(self) -> None:
@@ -88,6 +99,21 @@ class WriterTurns:
         held, self._held = self._held, -1
         if held >= 0:
             os.close(held)  # closing the descriptor releases its flock
+
+
+_warned: set[Path] = set()
+
+
+def _warn_without_turns(path: Path, error: OSError) -> None:
+    """Once per file: taking turns is not possible there, so writers wait as SQLite makes them."""
+    if path not in _warned:
+        _warned.add(path)
+        _logger.warning(
+            "Cannot queue for the write lock with %s (%s): writers on this database wait as "
+            "SQLite makes them, without fair turns.",
+            path,
+            error,
+        )
 
 
 class _NoTurns(WriterTurns):

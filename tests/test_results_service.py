@@ -1782,3 +1782,20 @@ def test_postgres_password_may_come_from_the_service_environment(
     finally:
         assert process.stop() == 0, process.stderr_tail
     assert pg_database.committed() == ["from-env"]
+
+
+def test_a_database_whose_turn_files_cannot_be_made_is_still_written(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # e.g. a file system without flock, or something else at the lock file's name: the store
+    # says so once and writes as SQLite's own wait lets it
+    path = tmp_path / "results.db"
+    (tmp_path / "results.db.writer-lock").mkdir()  # cannot be opened as a file
+    store = ResultsStore.open(SQLITE.resource(str(path)))
+    try:
+        store.record([store_row("written")], "s1")
+        assert store.commit() == 1
+    finally:
+        store.close()
+
+    assert "without fair turns" in caplog.text
