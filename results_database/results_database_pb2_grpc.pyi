@@ -8,7 +8,9 @@ through it, Cleanup commits when the run passed or rolls back when a step failed
 
 Resources. resource_name is either
   - the absolute path of an SQLite file (.db, .sqlite or .sqlite3, any case; created when missing;
-    two spellings of one file share one session), or
+    two spellings of one file share one session; the sessions of every service on one file
+    take fair turns at its one write lock, through <file>.writer-lock and <file>.writer-gate
+    created beside it), or
   - a PostgreSQL URL, postgresql://[user[:password]@]host[:port]/dbname[?param=value...] (or
     postgres://...). A password may also come from the service's environment (PGPASSWORD, a
     .pgpass file), which keeps it out of pin maps. One session per (user, server, port, dbname):
