@@ -2,6 +2,10 @@
 tests give a real service a full disk (``LIMIT_FILE_BYTES``: RLIMIT_FSIZE, so writes past it fail
 as on a full disk) or few file descriptors (``LIMIT_OPEN_FILES``: RLIMIT_NOFILE).
 
+With ``KILLED_AT_FILE_LIMIT=1`` a write past ``LIMIT_FILE_BYTES`` kills the process instead
+(SIGXFSZ's default action, which Python turns off): the kernel first writes what fits, so the
+process dies in the middle of a large write, as a crash or a SIGKILL can leave it.
+
     python -m tests.limited_process results_service --no-discovery
 
 :func:`limited_service` gives the tests such a process of either service.
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import resource
 import runpy
+import signal
 import sys
 
 from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
@@ -38,6 +43,8 @@ def limited_service(service: str, **limits: int) -> ServiceProcess:
 
 
 if __name__ == "__main__":
+    if os.environ.get("KILLED_AT_FILE_LIMIT") == "1":
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     for variable, limit in LIMITS.items():
         if variable in os.environ:
             value = int(os.environ[variable])

@@ -169,6 +169,41 @@ def test_a_batch_written_whole_is_kept_when_the_journal_outlived_the_kill(
     assert torn_tails(log_path) == [] and not journal.exists()
 
 
+def test_a_service_killed_in_the_middle_of_a_batch_leaves_it_whole_or_absent(
+    tmp_path: Path,
+) -> None:
+    # the service dies when its batch write passes 300 kB: the kernel has written what fit
+    log_path = tmp_path / "killed.ndjson"
+    with (
+        limited_service("logger", LIMIT_FILE_BYTES=300_000, KILLED_AT_FILE_LIMIT=1) as service,
+        grpc.insecure_channel(service.address) as channel,
+    ):
+        stub = JsonLoggerStub(channel)
+        session_id = initialize(stub, log_path, INITIALIZE_NEW).session_id
+        log(stub, session_id, "before")
+        record = pb.MeasurementRecord(
+            measurement_name="batch", measurement_outputs={"points": "x" * 100_000}
+        )
+        with pytest.raises(grpc.RpcError) as killed:
+            stub.StreamMeasurementData(
+                iter([pb.LogMeasurementDataBatch(session_id=session_id, records=[record] * 7)]),
+                timeout=30,
+            )
+        assert service.wait(timeout=10) != 0  # killed, not stopped
+    cut = log_path.stat().st_size
+
+    with logger_service_process(["--no-discovery"]) as restarted:
+        with grpc.insecure_channel(restarted.address) as channel:
+            stub = JsonLoggerStub(channel)
+            close(stub, initialize(stub, log_path, INITIALIZE_NEW).session_id)
+
+    assert killed.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert cut > 100_000  # whole lines of the batch were in the file when the service died
+    assert [record["measurement_name"] for record in lines(log_path)] == ["before"]
+    (aside,) = torn_tails(log_path)
+    assert aside.stat().st_size == cut - len(log_path.read_bytes())
+
+
 def test_a_streamed_batch_leaves_no_journal_once_the_session_closes(
     stub: JsonLoggerStub, log_path: Path
 ) -> None:
