@@ -11,8 +11,10 @@ stations some runs were refused after the 5 s wait). So a session first takes it
 - to queue for it, a session first takes ``<database>.writer-gate`` and holds it only until it
   has the turn: a session that just finished its turn and wants another must pass the gate
   behind the one already waiting, so it can no longer jump the queue;
-- the wait is bounded (the caller's deadline, or the lock wait limit): a session that gives up
-  leaves the queue, and if the turn reaches it meanwhile it is handed on at once.
+- the wait is bounded (the caller's deadline, or the lock wait limit). A session whose caller
+  gave up keeps its place: its one waiting thread stays queued, the session's next attempt waits
+  on it again, and a turn that arrives while nobody wants it is handed on at once (so a session
+  never has more than one waiting thread, however often its callers give up).
 
 Writers that do not take turns (another program on the file) are still waited for by SQLite's
 busy timeout. Where ``fcntl`` does not exist (Windows), sessions rely on that alone.
@@ -23,7 +25,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from concurrent import futures
 from pathlib import Path
 
 try:
@@ -38,6 +39,53 @@ LOCK_SUFFIX = ".writer-lock"
 _FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 
 
+class _Waiter:
+    """A thread queued for the turn on one session's behalf. It outlives a caller that stopped
+    waiting: the session's next attempt waits on it again (so a session never has more than one),
+    and a turn that arrives while nobody wants it is handed on at once.
+    """
+
+    def __init__(self, gate: int, lock: int) -> None:
+        self._state = threading.Condition()
+        self.wanted = True
+        self.turn = -1
+        """The lock's descriptor, once the turn came to a caller that wanted it."""
+        self.failure: OSError | None = None
+        self.finished = False
+        threading.Thread(
+            target=self._queue, args=(gate, lock), name="sqlite-writer-turn", daemon=True
+        ).start()
+
+    def _queue(self, gate: int, lock: int) -> None:
+        try:
+            fcntl.flock(gate, fcntl.LOCK_EX)  # behind whoever waits already
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the kernel wakes us when it is free
+        except OSError as error:
+            os.close(lock)
+            with self._state:
+                self.failure, self.finished = error, True
+                self._state.notify_all()
+            return
+        finally:
+            os.close(gate)  # passes the gate on
+        with self._state:
+            if self.wanted:
+                self.turn = lock
+            else:  # nobody waits for it any more: hand the turn on at once
+                os.close(lock)
+            self.finished = True
+            self._state.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait for the turn; whether the waiter is done (with the turn, or failed)."""
+        with self._state:
+            self.wanted = True
+            self._state.wait_for(lambda: self.finished, timeout=timeout)
+            if not self.finished:
+                self.wanted = False  # if it comes after all, it is handed on
+            return self.finished
+
+
 class WriterTurns:
     """One session's place in the queue for one SQLite file's write lock."""
 
@@ -45,6 +93,7 @@ class WriterTurns:
         self._gate = database.with_name(database.name + GATE_SUFFIX)
         self._lock = database.with_name(database.name + LOCK_SUFFIX)
         self._held = -1
+        self._waiter: _Waiter | None = None
 
     @property
     def held(self) -> bool:
@@ -55,47 +104,33 @@ class WriterTurns:
         """Wait at most ``timeout`` seconds for the turn; return whether it was taken."""
         if fcntl is None or self.held:
             return True
-        try:
-            gate = os.open(self._gate, _FLAGS, 0o666)
-        except OSError as error:  # a read-only folder: SQLite's own wait still applies
-            _warn_without_turns(self._gate, error)
-            return True
-        try:
-            lock = os.open(self._lock, _FLAGS, 0o666)
-        except OSError as error:
-            os.close(gate)
-            _warn_without_turns(self._lock, error)
-            return True
-        turn: futures.Future[int] = futures.Future()
-
-        def queue() -> None:
+        if self._waiter is None:
             try:
-                fcntl.flock(gate, fcntl.LOCK_EX)  # behind whoever waits already
-                fcntl.flock(lock, fcntl.LOCK_EX)  # the kernel wakes us when it is free
-            except BaseException as error:
-                os.close(lock)
-                turn.set_exception(error)
-                return
-            finally:
-                os.close(gate)  # passes the gate on
-            if turn.set_running_or_notify_cancel():
-                turn.set_result(lock)
-            else:  # the session gave up meanwhile: hand the turn on at once
-                os.close(lock)
-
-        threading.Thread(target=queue, name="sqlite-writer-turn", daemon=True).start()
-        try:
-            self._held = turn.result(timeout=timeout)
-        except futures.TimeoutError:
-            if turn.cancel():
-                return False
-            self._held = turn.result()  # it came just as the wait ended
-        except OSError as error:  # a file system without flock (some network shares)
-            _warn_without_turns(self._lock, error)
+                gate = os.open(self._gate, _FLAGS, 0o666)
+            except OSError as error:  # a read-only folder: SQLite's own wait still applies
+                _warn_without_turns(self._gate, error)
+                return True
+            try:
+                lock = os.open(self._lock, _FLAGS, 0o666)
+            except OSError as error:
+                os.close(gate)
+                _warn_without_turns(self._lock, error)
+                return True
+            self._waiter = _Waiter(gate, lock)
+        waiter = self._waiter
+        if not waiter.wait(timeout):
+            return False  # still queued: the next attempt waits on the same waiter
+        self._waiter = None
+        if waiter.failure is not None:  # a file system without flock (some network shares)
+            _warn_without_turns(self._lock, waiter.failure)
+            return True
+        if waiter.turn < 0:  # it came while nobody wanted it, and was handed on: queue again
+            return self.take(timeout)
+        self._held = waiter.turn
         return True
 
     def give_back(self) -> None:
-        """End the turn (after the commit or rollback)."""
+        """End the turn (after the commit or rollback); leave the queue when still in it."""
         held, self._held = self._held, -1
         if held >= 0:
             os.close(held)  # closing the descriptor releases its flock

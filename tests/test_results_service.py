@@ -1799,3 +1799,59 @@ def test_a_database_whose_turn_files_cannot_be_made_is_still_written(
         store.close()
 
     assert "without fair turns" in caplog.text
+
+
+def test_a_session_whose_callers_keep_giving_up_keeps_one_place_in_the_queue(
+    tmp_path: Path,
+) -> None:
+    import fcntl
+
+    from results_service.writer_turns import LOCK_SUFFIX, WriterTurns
+
+    database = tmp_path / "results.db"
+    other_station = os.open(database.with_name(database.name + LOCK_SUFFIX), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other_station, fcntl.LOCK_EX)  # another station's run holds the write lock
+    turns = WriterTurns(database)
+    waiting_before = _turn_threads()
+    try:
+        gave_up = [turns.take(0.02) for _ in range(20)]
+        waiting = _turn_threads() - waiting_before
+        os.close(other_station)  # that run commits
+        taken = turns.take(5.0)
+    finally:
+        turns.give_back()
+
+    assert gave_up == [False] * 20
+    assert waiting == 1  # one place in the queue, not one thread per attempt
+    assert taken
+
+
+def test_a_turn_that_comes_when_nobody_waits_is_handed_on(tmp_path: Path) -> None:
+    import fcntl
+
+    from results_service.writer_turns import LOCK_SUFFIX, WriterTurns
+
+    database = tmp_path / "results.db"
+    lock_path = database.with_name(database.name + LOCK_SUFFIX)
+    other_station = os.open(lock_path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other_station, fcntl.LOCK_EX)
+    turns = WriterTurns(database)
+    assert not turns.take(0.02)  # the caller gave up; its waiter stays queued
+    os.close(other_station)  # the turn goes to that waiter, which nobody wants now
+
+    third_station = os.open(lock_path, os.O_RDWR)
+    try:
+        deadline = time.monotonic() + 5
+        while True:  # the turn is handed on at once, so a third station gets it
+            try:
+                fcntl.flock(third_station, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the unwanted turn was never handed on"
+                time.sleep(0.01)
+    finally:
+        os.close(third_station)
+
+
+def _turn_threads() -> int:
+    return sum(thread.name == "sqlite-writer-turn" for thread in threading.enumerate())
