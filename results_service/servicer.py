@@ -19,7 +19,7 @@ from session_core import message_size, paths
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
 from session_core.registry import SessionRegistry
-from session_core.timestamps import to_timestamp, utc_datetime
+from session_core.timestamps import from_timestamp, to_timestamp
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _row(message: pb.ResultRow, now: datetime) -> Row:
         message.low_limit if has("low_limit") else None,
         message.high_limit if has("high_limit") else None,
         message.site,
-        utc_datetime(message.measured_at, field="measured_at") if has("measured_at") else now,
+        from_timestamp(message.measured_at, field="measured_at") if has("measured_at") else now,
     )
 
 

@@ -301,8 +301,7 @@ class ResultsStore:
         committed = self.rows_pending
         if self._in_transaction:
             self._run(lambda: self._connection.execute("COMMIT"))
-            self._in_transaction = False
-            self._turns.give_back()
+            self._transaction_over()
         self.rows_pending = 0
         self.rows_committed += committed
         return committed
@@ -318,8 +317,7 @@ class ResultsStore:
             return discarded
         if self._in_transaction:
             self._run(lambda: self._connection.execute("ROLLBACK"))
-            self._in_transaction = False
-            self._turns.give_back()
+            self._transaction_over()
         self.rows_pending = 0
         return discarded
 
@@ -367,8 +365,7 @@ class ResultsStore:
             if self._backend.connection_lost(self._connection):
                 lost = self.rows_pending
                 self._lost_reason = str(error).strip().splitlines()[0] if str(error) else "lost"
-                self._in_transaction = False
-                self._turns.give_back()
+                self._transaction_over()
                 self.rows_pending = 0
                 raise UnavailableError(
                     f"the connection to {self.resource.display_name} was lost "
@@ -384,8 +381,7 @@ class ResultsStore:
 
     def _transaction_ended(self, cause: object) -> AbortedError:
         """The database rolled the transaction back by itself: remember it until Rollback."""
-        self._in_transaction = False
-        self._turns.give_back()
+        self._transaction_over()
         self._rows_aborted, self.rows_pending = self.rows_pending, 0
         reason = cause.message if isinstance(cause, ServiceError) else str(cause)
         self._aborted = excerpt(reason.strip().splitlines()[0] if reason.strip() else "", 200)
@@ -403,6 +399,11 @@ class ResultsStore:
             f"({self._aborted}): the {self._rows_aborted} rows recorded since the last Commit are "
             "lost, committed rows are kept; call Rollback (or close the session) to go on"
         )
+
+    def _transaction_over(self) -> None:
+        """However the transaction ended (commit, rollback, the database, a lost connection)."""
+        self._in_transaction = False
+        self._turns.give_back()  # the next run's turn at the write lock
 
     def _take_turn(self, seconds: float) -> None:
         """Wait for this session's turn at the database's write lock (SQLite; see writer_turns)."""

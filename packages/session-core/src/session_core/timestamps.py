@@ -26,23 +26,20 @@ def to_timestamp(moment: datetime | None = None) -> Timestamp:
     return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1000)
 
 
-def from_timestamp(stamp: Timestamp, *, field: str = "timestamp") -> datetime:
-    """A received timestamp as a UTC ``datetime``; ``INVALID_ARGUMENT`` when out of range."""
-    try:
-        return stamp.ToDatetime(tzinfo=timezone.utc)
-    except (ValueError, OverflowError) as error:
-        raise InvalidArgumentError(f"{field} out of range: {error}") from None
-
-
 _SMALLEST = int((datetime.min.replace(tzinfo=timezone.utc) - _EPOCH).total_seconds())
 _LARGEST = int((datetime.max.replace(tzinfo=timezone.utc) - _EPOCH).total_seconds())
 
 
-def utc_datetime(stamp: Timestamp, *, field: str = "timestamp") -> datetime:
-    """As :func:`from_timestamp`, at a quarter of its cost (for rows received by the thousand);
-    the same result to the microsecond, nanoseconds truncated as protobuf truncates them.
+def from_timestamp(stamp: Timestamp, *, field: str = "timestamp") -> datetime:
+    """A received timestamp as a UTC ``datetime``; ``INVALID_ARGUMENT`` when out of range.
+
+    What ``Timestamp.ToDatetime`` computes (nanoseconds truncated to microseconds), at a quarter
+    of its cost: rows are received by the thousand.
     """
     seconds, nanos = stamp.seconds, stamp.nanos
-    if not (_SMALLEST <= seconds < _LARGEST and 0 <= nanos < 1_000_000_000):
-        return from_timestamp(stamp, field=field)  # says what is out of range
-    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    if _SMALLEST <= seconds < _LARGEST and 0 <= nanos < 1_000_000_000:
+        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    try:  # protobuf's own conversion, for its message on what is out of range
+        return stamp.ToDatetime(tzinfo=timezone.utc)
+    except (ValueError, OverflowError) as error:
+        raise InvalidArgumentError(f"{field} out of range: {error}") from None
