@@ -1421,8 +1421,8 @@ def test_a_station_that_just_committed_waits_behind_the_one_already_waiting(
                 b.record(ResultRow("b1", 1.0, run_id="b-run1"))  # waits for A's commit
                 order.append("b recorded")
                 time.sleep(0.3)  # B's run goes on for a while
+                order.append("b commits")  # before the call: A's next run may follow it at once
                 b.commit()
-                order.append("b committed")
 
             def a_next_run() -> None:
                 a.record(ResultRow("a2", 1.0, run_id="a-run2"))
@@ -1440,7 +1440,7 @@ def test_a_station_that_just_committed_waits_behind_the_one_already_waiting(
     finally:
         other.stop()
 
-    assert order == ["b recorded", "b committed", "a recorded its next run"]
+    assert order == ["b recorded", "b commits", "a recorded its next run"]
 
 
 # -- the database ends the transaction ---------------------------------------------------------
