@@ -1,4 +1,4 @@
-"""Start this project's programs as child processes: the two services, the plug-ins and the
+"""Start this project's programs as child processes: the three services, the plug-ins and the
 local NI platform, each a :class:`ServiceProcess` that knows its ready line (used by the demo,
 tests, benchmarks and notebooks).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lock_service.server import DISPLAY_NAME as LOCK_DISPLAY_NAME
 from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
 from measurements.plugin_info import PluginInfo
 from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
@@ -83,6 +84,32 @@ def start_results_service(
 ) -> ServiceProcess:
     """Start ``python -m results_service`` and return the running process handle."""
     return _started(results_service_process(_port_and_discovery(port, discovery), env=env))
+
+
+def lock_service_process(
+    arguments: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """A not yet started ``python -m lock_service`` child process with ``arguments``."""
+    return _session_service_process("lock_service", LOCK_DISPLAY_NAME, arguments, env, log_file)
+
+
+def start_lock_service(
+    *,
+    port: int = 0,
+    discovery: bool = True,
+    arguments: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """Start ``python -m lock_service`` (with extra ``arguments``) and return its handle."""
+    return _started(
+        lock_service_process(
+            _port_and_discovery(port, discovery) + list(arguments), env=env, log_file=log_file
+        )
+    )
 
 
 def plugin_process(

@@ -22,6 +22,9 @@ PLATFORM_FREE = [
     "results_database",
     "results_service",
     "results_client",
+    "hardware_lock",
+    "lock_service",
+    "lock_client",
     "measurements",
     "teststand",
 ]

@@ -69,7 +69,10 @@ class Contract:
         return [output_root / self.name / name for name in self.generated_file_names()]
 
 
-CONTRACTS = {name: Contract(REPOSITORY_ROOT / name) for name in ("json_logger", "results_database")}
+CONTRACTS = {
+    name: Contract(REPOSITORY_ROOT / name)
+    for name in ("json_logger", "results_database", "hardware_lock")
+}
 """The repository's contract packages, by name."""
 
 

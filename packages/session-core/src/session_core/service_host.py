@@ -113,12 +113,18 @@ class ServiceHost:
         """Stop accepting calls, let in-flight calls finish, close sessions, then unregister."""
         self._health.enter_graceful_shutdown()
         self._streams.end_streams()  # each stream's servicer answers with what it wrote
+        self.end_waits()
         self._server.stop(grace=grace).wait()
         self._streams.close()
         self.servicer.close_all()
         if self._registration is not None:
             self._registration.unregister()
         _logger.info("%s stopped.", self.display_name)
+
+    def end_waits(self) -> None:
+        """At shutdown, before in-flight calls are waited for: answer the calls that wait for
+        something (a service whose calls can wait, such as for a lock, overrides this).
+        """
 
     def __enter__(self) -> ServiceHost:
         self.start()

@@ -1,0 +1,228 @@
+"""Where a lock is held: in the service's memory, or on a PostgreSQL server shared by many services.
+
+The lock table (``lock_table.py``) decides, within one service, who is next (first come first
+served) and when a hold ends. A backend then makes the hold exclusive where the service alone
+cannot: :meth:`Backend.take` returns a :class:`Guard` once no other service holds the lock (in
+memory there is no other service, so at once), and numbers the hold with its fencing token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from session_core.errors import CancelledError, InvalidArgumentError, UnavailableError
+
+_logger = logging.getLogger(__name__)
+
+TOKENS_TABLE = "hardware_lock_tokens"
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class Guard(Protocol):
+    """What keeps other services out while a hold lasts."""
+
+    token: int
+
+    def alive(self) -> bool:
+        """Whether the guard still excludes the others (a database connection can be lost)."""
+
+    def release(self) -> None:
+        """Let the others in."""
+
+
+class Backend(Protocol):
+    """Makes a hold exclusive beyond this service, and numbers it."""
+
+    description: str
+
+    def take(
+        self, key: str, *, timeout: float | None, on_cancel: Callable[[Callable[[], None]], None]
+    ) -> Guard | None:
+        """Wait up to ``timeout`` seconds (None: no limit) until no other service holds ``key``;
+        return the guard, or None when the time ran out. ``on_cancel(stop)`` is given a function
+        that stops the wait (raising CancelledError in this thread) when the caller goes away.
+        """
+
+    def close(self) -> None:
+        """Release everything (at shutdown)."""
+
+
+# -- in memory --------------------------------------------------------------------------------
+
+
+class _MemoryGuard:
+    def __init__(self, token: int) -> None:
+        self.token = token
+
+    def alive(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+class MemoryBackend:
+    """One service, so nothing to wait for. Tokens start from the time in microseconds, so that
+    they keep growing across a restart of the service (which forgets its last token).
+    """
+
+    description = "in memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, int] = {}
+
+    def take(
+        self, key: str, *, timeout: float | None, on_cancel: Callable[[Callable[[], None]], None]
+    ) -> Guard | None:
+        """At once: no other service shares this memory."""
+        with self._lock:
+            token = max(self._last.get(key, 0) + 1, time.time_ns() // 1000)
+            self._last[key] = token
+        return _MemoryGuard(token)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+# -- PostgreSQL advisory locks ----------------------------------------------------------------
+
+
+def advisory_key(key: str) -> int:
+    """The 64-bit advisory lock id of a lock name (the same in every service and Python)."""
+    return int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8, person=b"hwlock").digest(),
+        "big",
+        signed=True,
+    )
+
+
+class _PostgresGuard:
+    """One connection that holds the advisory lock; closing it releases the lock."""
+
+    def __init__(self, connection: psycopg.Connection[tuple[object, ...]], token: int) -> None:
+        self.token = token
+        self._connection = connection
+
+    def alive(self) -> bool:
+        try:
+            self._connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._connection.close()  # the server drops the connection's advisory locks
+
+
+class PostgresBackend:
+    """Advisory locks on one PostgreSQL server, shared by every service pointed at it.
+
+    Each hold and each waiting lock has its own connection: a session-level advisory lock belongs
+    to a connection, so a service that dies (its connections gone) releases its holds at once.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        try:
+            self.description = f"PostgreSQL advisory locks at {_server_of(url)}"
+        except psycopg.Error as error:
+            raise InvalidArgumentError(f"not a PostgreSQL URL: {error}") from None
+        with self._connect() as connection:
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} "
+                "(lock_key text PRIMARY KEY, token bigint NOT NULL)"
+            )
+
+    def take(
+        self, key: str, *, timeout: float | None, on_cancel: Callable[[Callable[[], None]], None]
+    ) -> Guard | None:
+        """Take the advisory lock on a connection of the hold's own (see :class:`Backend`)."""
+        connection = self._connect()
+        try:
+            if not self._lock(connection, advisory_key(key), timeout, on_cancel):
+                connection.close()
+                return None
+            token = self._next_token(connection, key)
+        except BaseException:
+            connection.close()
+            raise
+        return _PostgresGuard(connection, token)
+
+    def close(self) -> None:
+        """Nothing to release: every guard closes its own connection."""
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        try:
+            return psycopg.connect(
+                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+            )
+        except psycopg.OperationalError as error:
+            raise UnavailableError(
+                f"cannot reach the lock's PostgreSQL server ({self.description}): "
+                f"{str(error).strip().splitlines()[0]}"
+            ) from None
+
+    @staticmethod
+    def _lock(
+        connection: psycopg.Connection[tuple[object, ...]],
+        lock_id: int,
+        timeout: float | None,
+        on_cancel: Callable[[Callable[[], None]], None],
+    ) -> bool:
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (lock_id,)).fetchone()
+        if row is not None and row[0]:
+            return True
+        if timeout is not None and timeout <= 0:
+            return False
+        cancelled = threading.Event()
+
+        def stop() -> None:
+            cancelled.set()
+            connection.cancel_safe()
+
+        on_cancel(stop)
+        milliseconds = 0 if timeout is None else max(1, round(timeout * 1000))
+        try:
+            connection.execute(f"SET lock_timeout = {milliseconds}")
+            connection.execute("SELECT pg_advisory_lock(%s)", (lock_id,))
+        except pg_errors.LockNotAvailable:
+            return False
+        except pg_errors.QueryCanceled:
+            if cancelled.is_set():
+                raise CancelledError("the caller went away while waiting for the lock") from None
+            return False
+        finally:
+            on_cancel(lambda: None)
+        connection.execute("SET lock_timeout = 0")
+        return True
+
+    @staticmethod
+    def _next_token(connection: psycopg.Connection[tuple[object, ...]], key: str) -> int:
+        row = connection.execute(
+            f"INSERT INTO {TOKENS_TABLE} (lock_key, token) VALUES (%s, 1) "
+            f"ON CONFLICT (lock_key) DO UPDATE SET token = {TOKENS_TABLE}.token + 1 "
+            "RETURNING token",
+            (key,),
+        ).fetchone()
+        assert row is not None
+        return int(str(row[0]))
+
+
+def _server_of(url: str) -> str:
+    """The URL without its credentials, for messages and the log."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    host, port, dbname = (
+        info.get("host") or "localhost",
+        info.get("port") or 5432,
+        info.get("dbname"),
+    )
+    return f"{host}:{port}/{dbname or ''}"
