@@ -688,9 +688,7 @@ def test_a_killed_service_releases_its_holds_on_postgresql_at_once(
 # -- discovery -------------------------------------------------------------------------------
 
 
-def test_the_client_finds_the_service_through_nis_discovery(
-    ni_platform: object, lock: str
-) -> None:
+def test_the_client_finds_the_service_through_nis_discovery(ni_platform: object, lock: str) -> None:
     with start_lock_service() as service:
         location = DiscoveryClient().resolve_service(
             provided_interface="ni.hardwarelock.v1.lock",
