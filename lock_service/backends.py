@@ -24,6 +24,8 @@ _logger = logging.getLogger(__name__)
 
 TOKENS_TABLE = "hardware_lock_tokens"
 CONNECT_TIMEOUT_SECONDS = 5
+IDLE_CONNECTIONS = 8
+"""Connections a PostgreSQL backend keeps for the next holds."""
 
 
 class Guard(Protocol):
@@ -106,11 +108,19 @@ def advisory_key(key: str) -> int:
 
 
 class _PostgresGuard:
-    """One connection that holds the advisory lock; closing it releases the lock."""
+    """One connection that holds the advisory lock; unlocking (or losing it) releases the lock."""
 
-    def __init__(self, connection: psycopg.Connection[tuple[object, ...]], token: int) -> None:
+    def __init__(
+        self,
+        connection: psycopg.Connection[tuple[object, ...]],
+        lock_id: int,
+        token: int,
+        give_back: Callable[[psycopg.Connection[tuple[object, ...]], int], None],
+    ) -> None:
         self.token = token
         self._connection = connection
+        self._lock_id = lock_id
+        self._give_back = give_back
 
     def alive(self) -> bool:
         try:
@@ -120,7 +130,7 @@ class _PostgresGuard:
         return True
 
     def release(self) -> None:
-        self._connection.close()  # the server drops the connection's advisory locks
+        self._give_back(self._connection, self._lock_id)
 
 
 class PostgresBackend:
@@ -128,10 +138,15 @@ class PostgresBackend:
 
     Each hold and each waiting lock has its own connection: a session-level advisory lock belongs
     to a connection, so a service that dies (its connections gone) releases its holds at once.
+    A released hold's connection unlocks and waits, idle, for the next hold (up to
+    :data:`IDLE_CONNECTIONS`): connecting (TCP and authentication) would otherwise be most of a
+    hand-over between services.
     """
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._idle: list[psycopg.Connection[tuple[object, ...]]] = []
+        self._idle_lock = threading.Lock()
         try:
             self.description = f"PostgreSQL advisory locks at {_server_of(url)}"
         except psycopg.Error as error:
@@ -146,19 +161,54 @@ class PostgresBackend:
         self, key: str, *, timeout: float | None, on_cancel: Callable[[Callable[[], None]], None]
     ) -> Guard | None:
         """Take the advisory lock on a connection of the hold's own (see :class:`Backend`)."""
-        connection = self._connect()
+        connection = self._idle_or_new()
+        lock_id = advisory_key(key)
         try:
-            if not self._lock(connection, advisory_key(key), timeout, on_cancel):
-                connection.close()
+            if not self._lock(connection, lock_id, timeout, on_cancel):
+                self._give_back(connection, None)
                 return None
             token = self._next_token(connection, key)
         except BaseException:
-            connection.close()
+            connection.close()  # the server drops whatever it held
             raise
-        return _PostgresGuard(connection, token)
+        return _PostgresGuard(connection, lock_id, token, self._give_back)
 
     def close(self) -> None:
-        """Nothing to release: every guard closes its own connection."""
+        """Close the idle connections (every guard releases its own)."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _idle_or_new(self) -> psycopg.Connection[tuple[object, ...]]:
+        with self._idle_lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is not None and not connection.closed:
+            try:
+                connection.execute("SELECT 1")
+                return connection
+            except psycopg.Error:
+                connection.close()  # lost while idle (the server restarted): a new one
+        return self._connect()
+
+    def _give_back(
+        self, connection: psycopg.Connection[tuple[object, ...]], lock_id: int | None
+    ) -> None:
+        """Unlock and keep the connection for the next hold; close it when that fails or too
+        many are idle (closing releases its locks anyway).
+        """
+        try:
+            if lock_id is not None:
+                row = connection.execute("SELECT pg_advisory_unlock(%s)", (lock_id,)).fetchone()
+                if row is None or not row[0]:
+                    raise psycopg.OperationalError("the advisory lock was not held")
+            with self._idle_lock:
+                if len(self._idle) < IDLE_CONNECTIONS:
+                    self._idle.append(connection)
+                    return
+        except psycopg.Error:
+            pass
+        connection.close()
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         try:
@@ -191,19 +241,20 @@ class PostgresBackend:
 
         on_cancel(stop)
         milliseconds = 0 if timeout is None else max(1, round(timeout * 1000))
+        taken = False
         try:
             connection.execute(f"SET lock_timeout = {milliseconds}")
             connection.execute("SELECT pg_advisory_lock(%s)", (lock_id,))
+            taken = True
         except pg_errors.LockNotAvailable:
-            return False
+            pass
         except pg_errors.QueryCanceled:
             if cancelled.is_set():
                 raise CancelledError("the caller went away while waiting for the lock") from None
-            return False
         finally:
             on_cancel(lambda: None)
-        connection.execute("SET lock_timeout = 0")
-        return True
+        connection.execute("SET lock_timeout = 0")  # the connection may serve another hold
+        return taken
 
     @staticmethod
     def _next_token(connection: psycopg.Connection[tuple[object, ...]], key: str) -> int:

@@ -203,3 +203,17 @@ def test_the_plugin_step_benchmark_breaks_each_step_into_its_rpcs() -> None:
         assert re.search(rf"^{plugin}, JsonLogger.LogMeasurementData : 1 per step", output, re.M)
         # the plug-ins reuse their channel pool: a warm step opens no connection
         assert re.search(rf"^{plugin}, channels opened per warm step : 0$", output, re.M), output
+
+
+def test_the_lock_benchmark_finds_no_overlap_and_prints_the_hand_over_beside_a_round_trip() -> None:
+    output = run_quick("lock_handover.py")
+
+    for backend in ("in memory", "PostgreSQL, 2 services"):
+        assert f"{backend}, critical sections present : 100 of 100" in output, output
+        assert f"{backend}, overlapping marks          : 0" in output, output
+        assert re.search(
+            rf"^{backend}, hand-over median / p95 +: [\d.]+ ms / [\d.]+ ms \(one loopback round "
+            r"trip: [\d.]+ ms; [\d.]+ round trips\)$",
+            output,
+            re.MULTILINE,
+        ), output

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from breakable_logger import (
@@ -22,7 +23,9 @@ from breakable_logger import (
 )
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
 
+from hardware_lock import PATTERN_DIFFERENCES
 from json_logger import json_logger_pb2
+from lock_client import HardwareLockClient
 from logger_client import JsonLoggerClient
 from results_client import ResultsDatabaseClient
 from session_core.conformance import (
@@ -35,7 +38,7 @@ from session_core.conformance import (
     check_service,
 )
 from session_sharing_demo.child_process import ServiceProcess
-from session_sharing_demo.programs import start_results_service
+from session_sharing_demo.programs import start_lock_service, start_results_service
 
 B = SessionInitializationBehavior
 NDJSON = "{tmp}/{n}.ndjson"
@@ -87,6 +90,87 @@ def test_the_results_database_service_and_client_conform_by_console_script(
     assert "14 passed, 0 failed" in run.stdout  # CloseDatabase found beside Commit and Rollback
     assert "client ResultsDatabaseClient: 12 passed, 0 failed" in run.stdout
     assert ResultsDatabaseClient.__name__ in run.stdout
+
+
+@pytest.fixture(scope="module")
+def lock_address() -> Iterator[str]:
+    process: ServiceProcess = start_lock_service(discovery=False)
+    yield process.address
+    assert process.stop() == 0, process.stderr_tail
+
+
+def _lock_client(address: str) -> Callable[[str, SessionInitializationBehavior], Any]:
+    def make(name: str, behavior: SessionInitializationBehavior) -> HardwareLockClient:
+        # wait=0: AUTO beside a hold is refused at once rather than after the default wait
+        return HardwareLockClient(name, initialization_behavior=behavior, address=address, wait=0)
+
+    return make
+
+
+def test_the_hardware_lock_conforms_where_it_does_not_declare_a_difference(
+    lock_address: str,
+) -> None:
+    report = assert_service_conforms(
+        lock_address,
+        resource="Lock {n}",
+        other_spelling="  LOCK   {n} ",
+        differs=PATTERN_DIFFERENCES,
+    )
+    client_report = assert_client_conforms(
+        _lock_client(lock_address),
+        address=lock_address,
+        resource="Lock {n}",
+        differs=PATTERN_DIFFERENCES,
+    )
+
+    differing = {c.rule.id for c in [*report, *client_report] if c.outcome is Outcome.DIFFERS}
+    assert differing == {"unspecified-attaches", "map-AUTO"}
+    assert {c.outcome for c in report} == {Outcome.PASSED, Outcome.DIFFERS}
+    assert "13 passed, 0 failed, 1 differs" in report.summary()
+    assert PATTERN_DIFFERENCES["unspecified-attaches"] in str(report)
+    skipped = {c.rule.id for c in client_report if c.outcome is Outcome.SKIPPED}
+    assert skipped == {"exit-AUTO-attached"}  # AUTO beside a hold was refused, not attached
+
+
+def test_undeclared_the_lock_breaks_the_rules_its_difference_touches(lock_address: str) -> None:
+    report = check_service(lock_address, resource="Lock {n}", other_spelling=" lock {n}")
+
+    assert _failed(report) == {"unspecified-attaches", "one-session-id", "spellings-one-session"}
+
+
+def test_a_declared_difference_that_holds_after_all_is_advice(logger_address: str) -> None:
+    report = check_service(
+        logger_address, resource=NDJSON, differs={"unspecified-attaches": "it used not to"}
+    )
+
+    (check,) = [c for c in report if c.rule.id == "unspecified-attaches"]
+    assert check.outcome is Outcome.ADVICE and "drop the declaration" in check.detail
+    assert report.ok
+
+
+@pytest.mark.parametrize(
+    ("differs", "message"),
+    [({"no-such-rule": "why"}, "names no rule"), ({"map-AUTO": " "}, "gives no reason")],
+)
+def test_a_declared_difference_must_name_a_rule_and_say_why(
+    logger_address: str, differs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_service(logger_address, resource=NDJSON, differs=differs)
+
+
+def test_the_console_script_takes_declared_differences(lock_address: str) -> None:
+    (reason,) = PATTERN_DIFFERENCES.values()
+    declared = _console(
+        lock_address, "--resource", "Lock {n}", "--differs", f"unspecified-attaches={reason}"
+    )
+    undeclared = _console(lock_address, "--resource", "Lock {n}")
+    malformed = _console(lock_address, "--differs", "unspecified-attaches")
+
+    assert declared.returncode == 0, declared.stdout + declared.stderr
+    assert "differs  unspecified-attaches" in declared.stdout
+    assert undeclared.returncode == 1
+    assert malformed.returncode == 2 and "RULE=WHY" in malformed.stderr
 
 
 # -- broken services -------------------------------------------------------------------------

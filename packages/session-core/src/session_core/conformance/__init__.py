@@ -9,6 +9,10 @@ and answers ``session_id`` + ``new_session_initialized``, and whose close RPC ta
 - :func:`assert_service_conforms` / :func:`assert_client_conforms` in a user's own pytest suite;
 - the console script ``session-conformance ADDRESS [--resource TEMPLATE] [--service NAME]``.
 
+A service that differs from the pattern on purpose says so, rule by rule, with ``differs``
+(``{"unspecified-attaches": "why"}``; ``--differs RULE=WHY``): the report shows DIFFERS and the
+reason there, and still passes.
+
 Resource names come from a template: ``{n}`` becomes a fresh name for each check and ``{tmp}`` a
 temporary folder the kit makes and removes, e.g. ``"{tmp}/{n}.ndjson"``.
 """
@@ -19,7 +23,7 @@ import contextlib
 import inspect
 import tempfile
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -34,7 +38,7 @@ from session_core.conformance.contract import (
 )
 from session_core.conformance.probe import Prober
 from session_core.conformance.report import Check, ConformanceError, ConformanceReport, Outcome
-from session_core.conformance.rules import Rule
+from session_core.conformance.rules import Rule, check_differences
 from session_core.conformance.server_checks import run_server_checks
 
 __all__ = [
@@ -66,6 +70,7 @@ def check_service(
     service: str | None = None,
     proto_module: types.ModuleType | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    differs: Mapping[str, str] | None = None,
 ) -> ConformanceReport:
     """Check the server rules against the service at ``address`` (``host:port``).
 
@@ -78,9 +83,13 @@ def check_service(
         service: The full service name, when the server has several session services.
         proto_module: The generated ``_pb2`` module; without it, server reflection is asked.
         timeout: Deadline in seconds of each call.
+        differs: Where the service differs from the pattern on purpose: rule id → why. Such a
+            rule is reported DIFFERS (with the reason) rather than FAILED, and the checks that
+            lean on it adapt; a declared rule that holds after all is reported as advice.
     """
+    declared = check_differences(differs or {})
     with _prober(address, resource, service, proto_module, timeout) as prober:
-        checks = run_server_checks(prober, other_spelling=other_spelling)
+        checks = run_server_checks(prober, other_spelling=other_spelling, differs=declared)
         return ConformanceReport(f"{prober.contract.service} at {address}", checks)
 
 
@@ -92,6 +101,7 @@ def check_client(
     service: str | None = None,
     proto_module: types.ModuleType | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    differs: Mapping[str, str] | None = None,
 ) -> ConformanceReport:
     """Check a client's 5 → 3 map and exit rule against the live service at ``address``.
 
@@ -105,7 +115,9 @@ def check_client(
         service: As for :func:`check_service`.
         proto_module: As for :func:`check_service`.
         timeout: As for :func:`check_service`.
+        differs: As for :func:`check_service` (the service's declared differences).
     """
+    declared = check_differences(differs or {})
     make: ClientFactory
     if inspect.isclass(client):
         cls: Callable[..., Any] = client
@@ -116,7 +128,7 @@ def check_client(
         make = client
     name = getattr(client, "__qualname__", repr(client))
     with _prober(address, resource, service, proto_module, timeout) as prober:
-        checks = run_client_checks(prober, make, exit_source=exit_source(client))
+        checks = run_client_checks(prober, make, exit_source=exit_source(client), differs=declared)
     return ConformanceReport(f"client {name}", checks)
 
 

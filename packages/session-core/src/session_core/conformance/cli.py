@@ -57,6 +57,14 @@ def _load(spec: str) -> Any:
     metavar="MODULE:CLASS",
     help="Also check this client class against the service (given address= if it takes one).",
 )
+@click.option(
+    "--differs",
+    "differences",
+    metavar="RULE=WHY",
+    multiple=True,
+    help="A rule the service breaks on purpose, and why (repeatable): reported DIFFERS, not "
+    "FAILED.",
+)
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per call.")
 def main(
     address: str,
@@ -65,6 +73,7 @@ def main(
     service: str | None,
     proto_module: str | None,
     client_spec: str | None,
+    differences: tuple[str, ...],
     timeout: float,
 ) -> None:
     """Check that the session service at ADDRESS (host:port) follows the session pattern."""
@@ -73,6 +82,7 @@ def main(
         "service": service,
         "proto_module": _load(proto_module) if proto_module else None,
         "timeout": timeout,
+        "differs": _differences(differences),
     }
     try:
         reports = [check_service(address, other_spelling=other_spelling, **options)]
@@ -80,11 +90,21 @@ def main(
             reports.append(
                 check_client(_client_factory(client_spec, address), address=address, **options)
             )
-    except (ContractError, ConnectionError) as error:
+    except (ContractError, ConnectionError, ValueError) as error:
         click.echo(f"session-conformance: {error}", err=True)
         sys.exit(2)
     _print(reports)
     sys.exit(0 if all(report.ok for report in reports) else 1)
+
+
+def _differences(pairs: tuple[str, ...]) -> dict[str, str]:
+    differs = {}
+    for pair in pairs:
+        rule_id, equals, reason = pair.partition("=")
+        if not equals:
+            raise click.BadParameter(f"{pair!r} is not RULE=WHY", param_hint="--differs")
+        differs[rule_id.strip()] = reason.strip()
+    return differs
 
 
 def _client_factory(spec: str, address: str) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from session_core.conformance.rules import Rule
@@ -17,6 +17,8 @@ class Outcome(enum.Enum):
     ADVICE = "advice"
     """An advisory rule is broken: worth fixing, the report still passes."""
     SKIPPED = "skipped"
+    DIFFERS = "differs"
+    """The rule does not hold, and the service declared that it differs here, saying why."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,11 @@ class ConformanceReport:
         for check in self.checks:
             counts[check.outcome] += 1
         parts = [f"{counts[Outcome.PASSED]} passed", f"{counts[Outcome.FAILED]} failed"]
-        parts += [f"{counts[o]} {o.value}" for o in (Outcome.ADVICE, Outcome.SKIPPED) if counts[o]]
+        parts += [
+            f"{counts[o]} {o.value}"
+            for o in (Outcome.DIFFERS, Outcome.ADVICE, Outcome.SKIPPED)
+            if counts[o]
+        ]
         return f"{self.target}: {', '.join(parts)}"
 
     def __repr__(self) -> str:
@@ -99,7 +105,7 @@ class ConformanceReport:
             text = check.rule.statement
             if check.outcome in (Outcome.FAILED, Outcome.ADVICE):
                 text = f"**{check.detail}** — hint: {check.rule.hint}"
-            elif check.outcome is Outcome.SKIPPED:
+            elif check.outcome in (Outcome.SKIPPED, Outcome.DIFFERS):
                 text = check.detail
             result = (
                 f"**{check.outcome.value}**"
@@ -112,3 +118,17 @@ class ConformanceReport:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def declared_outcome(check: Check, differs: Mapping[str, str]) -> Check:
+    """A declared difference (rule id → why): DIFFERS when the rule does not hold, advice when
+    it does (the declaration is stale).
+    """
+    reason = differs.get(check.rule.id)
+    if reason is None or check.outcome is Outcome.SKIPPED:
+        return check
+    if check.outcome is Outcome.FAILED:
+        return Check(check.rule, Outcome.DIFFERS, f"declared: {reason} (seen: {check.detail})")
+    return Check(
+        check.rule, Outcome.ADVICE, "declared to differ, yet the rule holds: drop the declaration"
+    )

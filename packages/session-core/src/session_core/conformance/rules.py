@@ -6,6 +6,7 @@ initialize and close APIs; the client rules from its 5 → 3 map and its ``__exi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ni.measurementlink.sessionmanagement.v1.client import SessionInitializationBehavior
@@ -198,3 +199,18 @@ FAILED_SETUP_CLOSES = _rule(
     "in `__exit__`, also close when an exception is leaving the block and this client created it",
     required=False,
 )
+
+
+def check_differences(differs: Mapping[str, str]) -> dict[str, str]:
+    """Declared differences (rule id → why), checked: each names a rule and gives a reason."""
+    known = (
+        {rule.id for rule in SERVER_RULES}
+        | {map_rule(behavior).id for behavior in CLIENT_MAP}
+        | {rule.id for rule, _ in EXIT_RULES.values()}
+    )
+    for rule_id, reason in differs.items():
+        if rule_id not in known:
+            raise ValueError(f"differs names no rule of the kit: {rule_id!r} (see its report)")
+        if not reason.strip():
+            raise ValueError(f"differs[{rule_id!r}] gives no reason: say why the service differs")
+    return dict(differs)

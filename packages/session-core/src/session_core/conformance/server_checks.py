@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
 from session_core.conformance import rules
 from session_core.conformance.probe import Answer, Prober
-from session_core.conformance.report import Check, Outcome
+from session_core.conformance.report import Check, Outcome, declared_outcome
 from session_core.conformance.rules import Rule
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
@@ -78,9 +78,9 @@ def _unspecified_attaches(p: Prober) -> None:
     _attaches_to_the_open_session(p, "UNSPECIFIED")
 
 
-def _one_session_id(p: Prober) -> None:
-    name, first = _open(p, "UNSPECIFIED")
-    for behavior in ("UNSPECIFIED", "ATTACH_TO_EXISTING") * 3:
+def _one_session_id(p: Prober, joining: tuple[str, ...]) -> None:
+    name, first = _open(p, "UNSPECIFIED" if "UNSPECIFIED" in joining else "INITIALIZE_NEW")
+    for behavior in joining * 3:
         answer = p.initialize(name, behavior)
         _expect(
             answer.ok and answer.session_id == first.session_id,
@@ -147,15 +147,15 @@ def _concurrent_new_one_winner(p: Prober) -> None:
     )
 
 
-def _spellings_one_session(p: Prober, other_spelling: str) -> None:
+def _spellings_one_session(p: Prober, other_spelling: str, joining: tuple[str, ...]) -> None:
     name, n = p.fresh_name()
     first = p.initialize(name, "INITIALIZE_NEW")
     _expect(first.ok, f"INITIALIZE_NEW on {name!r} answered {first}")
     other = p.name(other_spelling, n)
-    answer = p.initialize(other, "UNSPECIFIED")
+    answer = p.initialize(other, joining[0])
     _expect(
         answer.ok and answer.session_id == first.session_id,
-        f"UNSPECIFIED on {other!r} answered {answer}, not the session of {name!r}",
+        f"{joining[0]} on {other!r} answered {answer}, not the session of {name!r}",
     )
 
 
@@ -175,7 +175,6 @@ _CHECKS: list[tuple[Rule, Callable[[Prober], None]]] = [
     (rules.ATTACH_NONE_NOT_FOUND, _attach_none_not_found),
     (rules.UNSPECIFIED_CREATES, _unspecified_creates),
     (rules.UNSPECIFIED_ATTACHES, _unspecified_attaches),
-    (rules.ONE_ID, _one_session_id),
     (rules.NEW_ID_AFTER_CLOSE, _new_id_after_close),
     (rules.CLOSE_TWICE, _close_twice_not_found),
     (rules.UNKNOWN_ID, _unknown_session_id),
@@ -184,21 +183,36 @@ _CHECKS: list[tuple[Rule, Callable[[Prober], None]]] = [
 ]
 
 
-def run_server_checks(p: Prober, *, other_spelling: str | None) -> list[Check]:
-    """Every server rule, in order; each check closes the sessions it opened."""
-    checks = [_run(p, rule, check) for rule, check in _CHECKS]
+def run_server_checks(
+    p: Prober, *, other_spelling: str | None, differs: Mapping[str, str] | None = None
+) -> list[Check]:
+    """Every server rule, in order; each check closes the sessions it opened.
+
+    ``differs`` (rule id → why) declares where the service differs from the pattern on purpose:
+    such a rule, when it does not hold, is reported DIFFERS with the reason, not FAILED. When
+    UNSPECIFIED does not attach (``unspecified-attaches``), the rules about one session are
+    checked through ATTACH_TO_EXISTING alone.
+    """
+    declared = dict(differs or {})
+    joining: tuple[str, ...] = ("UNSPECIFIED", "ATTACH_TO_EXISTING")
+    if rules.UNSPECIFIED_ATTACHES.id in declared:
+        joining = ("ATTACH_TO_EXISTING",)
+    in_order = [*_CHECKS[:6], (rules.ONE_ID, lambda q: _one_session_id(q, joining)), *_CHECKS[6:]]
+    checks = [_run(p, rule, check) for rule, check in in_order]
     if other_spelling is None:
         checks.append(
             Check(rules.SPELLINGS, Outcome.SKIPPED, "no second spelling given (other_spelling)")
         )
     else:
-        checks.append(_run(p, rules.SPELLINGS, lambda q: _spellings_one_session(q, other_spelling)))
+        checks.append(
+            _run(p, rules.SPELLINGS, lambda q: _spellings_one_session(q, other_spelling, joining))
+        )
     no_listing = Check(rules.LISTS_SESSIONS, Outcome.SKIPPED, "the service has no ListSessions")
     listing = no_listing
     if p.contract.list_sessions is not None:
         listing = _run(p, rules.LISTS_SESSIONS, _list_sessions)
     checks.append(no_listing if _unimplemented(listing) else listing)
-    return checks
+    return [declared_outcome(check, declared) for check in checks]
 
 
 def _unimplemented(check: Check) -> bool:
