@@ -114,12 +114,16 @@ class HardwareLockClient(SessionClient[hardware_lock_pb2_grpc.HardwareLockStub])
         return os.fspath(resource_name)
 
     def initialize(self) -> None:
-        """Create or attach to the hold; :class:`LockHeldError` when the lock stayed held."""
+        """Create or attach to the hold: :class:`LockHeldError` when the lock stayed held,
+        :class:`HoldEndedError` when the hold to attach to has ended (its lease ran out).
+        """
         try:
             super().initialize()
         except ResourceRefusedError as error:
             if error.code() is grpc.StatusCode.ALREADY_EXISTS:
                 raise LockHeldError(self, error) from error
+            if error.code() is grpc.StatusCode.ABORTED:
+                raise HoldEndedError(self, "attach to the hold of", error) from error
             raise
 
     def _create_stub(self, channel: grpc.Channel) -> hardware_lock_pb2_grpc.HardwareLockStub:

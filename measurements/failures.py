@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import grpc
 
+from lock_client import HARDWARE_LOCK_INSTRUMENT_TYPE
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE
 from measurements._plugin_host import fail
 from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE
@@ -44,6 +45,10 @@ SHARED_SESSION_HINTS = {
     RESULTS_DATABASE_INSTRUMENT_TYPE: (
         "Select a pin connected to the ResultsDatabaseService instrument (the results database) "
         "of the pin map for results_database_pin, or leave it empty."
+    ),
+    HARDWARE_LOCK_INSTRUMENT_TYPE: (
+        "Select a pin connected to the HardwareLockService instrument (the lock) of the pin map "
+        "for hardware_lock_pin, or leave it empty."
     ),
 }
 """The hints for the pin parameters every plug-in of this project has; a plug-in's own hints add

@@ -46,6 +46,11 @@ from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE
 PIN_MAP_PATH = Path(__file__).resolve().parent / "SessionSharing.pinmap"
 """The committed pin map."""
 
+TWO_SOCKETS_PIN_MAP_PATH = PIN_MAP_PATH.with_name("TwoSockets.pinmap")
+"""The pin map of two test sockets (sites 0 and 1) that share one DMM under a hardware lock: the
+same instruments, the DMM pin on both sites, and the lock ``Shared DMM`` (a ``HardwareLockService``
+custom instrument) on the system pin ``LockPin``."""
+
 DEFAULT_LOG_RESOURCE_NAME = "~/session_sharing_log.ndjson"
 """The logger instrument's name in the committed pin map."""
 
@@ -56,6 +61,7 @@ DCPOWER_PIN = "DCPowerPin"
 DMM_PIN = "DMMPin"
 LOGGER_PIN = "LoggerPin"
 RESULTS_PIN = "ResultsPin"
+LOCK_PIN = "LockPin"
 
 _BOM = b"\xef\xbb\xbf"
 _CONNECTION_ELEMENTS = ("Connection", "SystemConnection")

@@ -20,9 +20,10 @@ from ni.measurementlink.pinmap.v1.client import PinMapClient
 from measurements.nidcpower_with_logger import PLUGIN as DCPOWER_PLUGIN
 from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
 from measurements.plugin_info import PluginInfo
-from pinmap import render_pin_map
+from pinmap import PIN_MAP_PATH, render_pin_map
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import (
+    lock_service_process,
     logger_service_process,
     plugin_process,
     results_service_process,
@@ -41,6 +42,7 @@ class Services:
     pin_map_id: str = ""
     logger: ServiceProcess | None = None
     results: ServiceProcess | None = None
+    lock: ServiceProcess | None = None
     plugins: dict[str, ServiceProcess] = field(default_factory=dict)
 
 
@@ -74,12 +76,18 @@ def start_services(
 
 
 def register_pin_map(
-    stack: contextlib.ExitStack, log_path: Path, database_path: Path | None = None
+    stack: contextlib.ExitStack,
+    log_path: Path,
+    database_path: Path | None = None,
+    *,
+    source: Path = PIN_MAP_PATH,
 ) -> str:
-    """Register the session-sharing pin map naming ``log_path`` and ``database_path``."""
+    """Register the session-sharing pin map (or ``source``) naming ``log_path`` and
+    ``database_path``.
+    """
     pin_map_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pin-map-")))
     pin_map = render_pin_map(
-        log_path, pin_map_dir / "SessionSharing.pinmap", database=database_path
+        log_path, pin_map_dir / source.name, database=database_path, source=source
     )
     pin_map_id: str = PinMapClient().update_pin_map(pin_map)
     return pin_map_id
@@ -90,14 +98,18 @@ def start_processes(
     *,
     plugins: tuple[PluginInfo, ...] = PLUGINS,
     results_service: bool = True,
+    lock_service: bool = False,
 ) -> tuple[ServiceProcess, ServiceProcess | None, dict[str, ServiceProcess]]:
-    """Start the JSON Logger Service, the Results Database Service and ``plugins`` side by side;
-    stop them with ``stack``. Return the logger, the results service (None when not asked for) and
-    the plug-ins by display name.
+    """Start the JSON Logger Service, the Results Database Service (and the Hardware Lock
+    Service, when asked for) and ``plugins`` side by side; stop them with ``stack``. Return the
+    logger, the results service (None when not asked for) and the rest by display name (the lock
+    service as ``"lock"``).
     """
     processes = {"logger": logger_service_process()}
     if results_service:
         processes["results"] = results_service_process()
+    if lock_service:
+        processes["lock"] = lock_service_process()
     processes.update({p.display_name: plugin_process(p) for p in plugins})
     for process in processes.values():
         stack.callback(_stop_if_started, process)

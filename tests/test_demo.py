@@ -69,3 +69,48 @@ def test_the_demo_waits_for_the_ready_line_the_platform_prints() -> None:
     from session_sharing_demo.programs import LOCAL_PLATFORM_READY_PREFIX
 
     assert LOCAL_PLATFORM_READY_PREFIX == READY_PREFIX
+
+
+def test_two_sockets_take_turns_on_the_shared_dmm_and_draw_the_timeline(tmp_path: Path) -> None:
+    env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "platform")}
+    log_path = tmp_path / "two-sockets.ndjson"
+    svg_path = tmp_path / "timeline.svg"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "session_sharing_demo.two_sockets",
+            "--log",
+            str(log_path),
+            "--timeline-svg",
+            str(svg_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Demo succeeded" in result.stdout and "PROBLEM" not in result.stderr
+    assert result.stdout.count("Result: Passed (4 passed, 0 failed, 0 skipped)") == 2
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    sites = sorted(
+        r["measurement_outputs"]["measurement_sites"]
+        for r in records
+        if "DCPower" in r["measurement_name"]
+    )
+    assert sites == ["[0]", "[1]"]
+    tokens = [
+        int(r["measurement_configurations"]["fencing_token"])
+        for r in records
+        if "DMM" in r["measurement_name"]
+    ]
+    assert len(tokens) == 2 and tokens[0] < tokens[1]
+    for token in tokens:
+        assert str(token) in result.stdout  # the timeline table shows each hold's token
+    svg = svg_path.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count("held the lock") == 2
+    assert processes_with_env(env["NI_LOCAL_PLATFORM_DIR"]) == []

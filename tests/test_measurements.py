@@ -32,16 +32,18 @@ from local_ni_platform.activation import activate
 from local_ni_platform.device_server import DeviceServerPart
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
+from lock_client import HardwareLockClient
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor, read_records
 from measurements import nidcpower_with_logger, nidmm_with_logger
 from measurements.client import MeasurementClient
 from measurements.plugin_info import PluginInfo
-from pinmap import LOGGER_PIN, RESULTS_PIN, render_pin_map
+from pinmap import LOCK_PIN, LOGGER_PIN, RESULTS_PIN, TWO_SOCKETS_PIN_MAP_PATH, render_pin_map
 from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE, ResultsDatabaseSessionConstructor
 from session_sharing_demo.child_process import ServiceProcess, ServiceProcessError
 from session_sharing_demo.programs import (
     logger_service_process,
     plugin_process,
+    start_lock_service,
     start_logger_service,
     start_results_service,
 )
@@ -327,6 +329,49 @@ def test_under_a_registered_results_session_the_plugins_leave_the_commit_to_clea
     rig.assert_nothing_held(context)
 
 
+def two_sockets_pin_map(folder: Path, site: int) -> tuple[PinMapContext, Path]:
+    """Register the two-socket pin map (the lock ``Shared DMM`` on ``LockPin``) for one site."""
+    log_path = folder / "two-sockets.ndjson"
+    pin_map_id = PinMapClient().update_pin_map(
+        render_pin_map(log_path, folder / "TwoSockets.pinmap", source=TWO_SOCKETS_PIN_MAP_PATH)
+    )
+    return PinMapContext(pin_map_id=pin_map_id, sites=[site]), log_path
+
+
+def test_run_alone_the_dmm_takes_the_lock_and_logs_its_fencing_token(
+    rig: Rig, tmp_path: Path
+) -> None:
+    context, log_path = two_sockets_pin_map(tmp_path, site=1)
+    with start_lock_service() as lock_service:
+        rig.dmm.measure(context, hardware_lock_pin=LOCK_PIN)
+        rig.dmm.measure(context, hardware_lock_pin=LOCK_PIN)
+
+        with HardwareLockClient("Shared DMM", address=lock_service.address, wait=0) as after:
+            pass  # released by each run
+    tokens = [
+        int(fields(r, "measurement_configurations")["fencing_token"])
+        for r in read_records(log_path)
+    ]
+    assert len(tokens) == 2 and tokens[0] < tokens[1] < after.fencing_token
+
+
+def test_run_alone_while_a_socket_holds_the_lock_the_dmm_fails_at_once_naming_it(
+    rig: Rig, tmp_path: Path
+) -> None:
+    context, log_path = two_sockets_pin_map(tmp_path, site=0)
+    with start_lock_service() as lock_service:
+        with HardwareLockClient("Shared DMM", address=lock_service.address, holder="socket 1"):
+            started = time.monotonic()
+            with pytest.raises(grpc.RpcError) as raised:
+                rig.dmm.measure(context, hardware_lock_pin=LOCK_PIN)
+
+            assert raised.value.code() is grpc.StatusCode.ALREADY_EXISTS
+            assert "socket 1" in details(raised) and "Shared DMM" in details(raised)
+            assert time.monotonic() - started < 5.0
+    assert log_path.read_text(encoding="utf-8") == ""  # the DMM was not touched, nothing logged
+    assert rig.device.repository.names() == []
+
+
 # -- errors: clear, and nothing left reserved or open ---------------------------------------
 
 
@@ -475,6 +520,7 @@ def test_the_callers_deadline_ends_the_wait_for_the_outputs(rig: Rig, tmp_path: 
                 ("nidmm_pin", Field.TYPE_STRING, False, "niDMM", "DMMPin"),
                 ("json_logger_pin", Field.TYPE_STRING, False, "JsonLoggerService", "LoggerPin"),
                 ("results_database_pin", Field.TYPE_STRING, False, "ResultsDatabaseService", ""),
+                ("hardware_lock_pin", Field.TYPE_STRING, False, "HardwareLockService", ""),
                 ("measurement_type", Field.TYPE_ENUM, False, None, "DC_VOLTS"),
                 ("range", Field.TYPE_DOUBLE, False, None, 10.0),
                 ("resolution_digits", Field.TYPE_DOUBLE, False, None, 5.5),

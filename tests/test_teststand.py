@@ -419,6 +419,12 @@ def read_id(sequence_context):
     return read_pin_map_id(sequence_context)
 
 
+def read_socket(sequence_context):
+    from teststand.sequence_context import read_socket_index
+
+    return read_socket_index(sequence_context)
+
+
 def ok(name="ok"):
     _record(name)
     return 42
@@ -487,7 +493,7 @@ def calls(directory: Path) -> list[str]:
 
 def module_step(name: str, function: str, *, module: str = "runner_steps.py") -> dict[str, Any]:
     step: dict[str, Any] = {"name": name, "module": module, "function": function}
-    if function in ("read_id", "record_first", "record_second"):
+    if function in ("read_id", "read_socket", "record_first", "record_second"):
         step["sequence_context"] = True
     return step
 
@@ -705,6 +711,21 @@ def test_cli_prints_the_report_and_exits_non_zero_when_a_step_failed(tmp_path: P
     result = CliRunner().invoke(cli_main, ["--sequence", str(failing), "--pin-map-id", "id"])
     assert result.exit_code == 1
     assert "Setup step 'A': RuntimeError: step failed on purpose" in result.output
+
+
+def test_cli_runs_sockets_at_once_each_with_its_own_socket_index(tmp_path: Path) -> None:
+    write_steps(tmp_path)
+    sequence = write_sequence(tmp_path, setup=[module_step("Which socket", "read_socket")])
+
+    result = CliRunner().invoke(
+        cli_main, ["--sequence", str(sequence), "--pin-map-id", "id", "--sockets", "3"]
+    )
+
+    assert result.exit_code == 0, result.output
+    for socket in range(3):
+        assert f"Sequence RunnerTest, socket {socket} (pin map id)" in result.output
+    values = re.findall(r"Setup\s+Which socket\s+Passed\s+\S+ s\s+(\d)", result.output)
+    assert values == ["0", "1", "2"]
 
 
 def test_cli_refuses_a_bad_description(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from teststand.runner import ModuleNameCollisionError, format_report, run_sequence
+from teststand.runner import ModuleNameCollisionError, format_report, run_sequence, run_sockets
 from teststand.sequence import DEFAULT_SEQUENCE_PATH, SequenceDescriptionError, load_sequence
 
 
@@ -37,8 +37,21 @@ from teststand.sequence import DEFAULT_SEQUENCE_PATH, SequenceDescriptionError, 
     is_flag=True,
     help="Skip the remaining Main steps after a failed one (Cleanup still runs).",
 )
+@click.option(
+    "--sockets",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run the sequence on this many test sockets at once (socket N on site N), as "
+    "TestStand's parallel process model does; --stop-on-failure does not apply.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
-def main(sequence_path: Path, pin_map_id: str | None, stop_on_failure: bool, verbose: int) -> None:
+def main(
+    sequence_path: Path,
+    pin_map_id: str | None,
+    stop_on_failure: bool,
+    sockets: int | None,
+    verbose: int,
+) -> None:
     """Run a TestStand sequence description without TestStand."""
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)],
@@ -52,11 +65,14 @@ def main(sequence_path: Path, pin_map_id: str | None, stop_on_failure: bool, ver
     if pin_map_id is None:
         pin_map_id = _register_pin_map(sequence.pin_map)
     try:
-        report = run_sequence(sequence, pin_map_id, stop_on_failure=stop_on_failure)
+        if sockets is None:
+            reports = [run_sequence(sequence, pin_map_id, stop_on_failure=stop_on_failure)]
+        else:
+            reports = run_sockets(sequence, pin_map_id, sockets)
     except ModuleNameCollisionError as error:
         raise click.UsageError(str(error)) from error
-    click.echo(format_report(report))
-    sys.exit(0 if report.passed else 1)
+    click.echo("\n\n".join(format_report(report) for report in reports))
+    sys.exit(0 if all(report.passed for report in reports) else 1)
 
 
 def _register_pin_map(pin_map: Path | None) -> str:

@@ -1,4 +1,4 @@
-"""The two failures the Setup and Cleanup code modules report beyond NI's own errors."""
+"""The failures the Setup and Cleanup code modules report beyond NI's own errors."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ class SessionCleanupError(RuntimeError):
         self.session_names = [name for name, _ in failures]
         listed = "; ".join(f"{name} ({error})" for name, error in failures)
         super().__init__(f"Cleanup could not close {len(failures)} {kind} session(s): {listed}")
+
+
+class HoldsEndedError(RuntimeError):
+    """Cleanup found lock holds that had ended before it (a lease ran out): the steps after that
+    ran without the lock.
+    """
+
+    def __init__(self, failures: Sequence[tuple[str, BaseException]]) -> None:
+        self.session_names = [name for name, _ in failures]
+        listed = "; ".join(f"{name} ({error})" for name, error in failures)
+        super().__init__(
+            f"{len(failures)} lock hold(s) ended before Cleanup, so later steps ran without the "
+            f"lock (lengthen the lease, or renew it in long steps): {listed}"
+        )

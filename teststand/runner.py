@@ -11,7 +11,9 @@ hands in its id. It starts nothing.
   SequenceContext gets a :class:`~teststand.sequence_context.StandInSequenceContext` holding the
   pin map id.
 - Measurement steps: one Measure call through the measurement v2 gRPC API
-  (:class:`measurements.client.MeasurementClient`) with ``PinMapContext(pin_map_id, sites=[0])``.
+  (:class:`measurements.client.MeasurementClient`) with ``PinMapContext(pin_map_id, sites=[0])``,
+  or the socket's site: :func:`run_sockets` runs one execution per test socket at once, as
+  TestStand's parallel process model does, socket N on site N.
 
 Failure handling (TestStand reports an exception in a step as a run-time error; with default
 station options it asks the operator what to do, which a headless run cannot):
@@ -33,6 +35,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -78,6 +81,8 @@ class StepResult:
     status: StepStatus
     duration: float = 0.0
     """Seconds."""
+    started_at: float = 0.0
+    """When the step began (``time.time()``): timelines of sockets running at once."""
     message: str = ""
     """Why the step failed or was skipped."""
     value: Any = None
@@ -92,6 +97,8 @@ class RunReport:
     pin_map_id: str
     results: tuple[StepResult, ...]
     duration: float
+    socket: int | None = None
+    """The test socket, when :func:`run_sockets` ran it."""
 
     @property
     def passed(self) -> bool:
@@ -190,16 +197,21 @@ def run_sequence(
     *,
     stop_on_failure: bool = False,
     measurement_timeout: float | None = MEASUREMENT_TIMEOUT_SECONDS,
+    socket: int | None = None,
+    code_modules: CodeModules | None = None,
 ) -> RunReport:
     """Run ``sequence`` with the registered pin map ``pin_map_id``; return the report.
+
+    ``socket``: run as that test socket (``RunState.TestSockets.MyIndex``; measurements on that
+    site). ``code_modules``: the loaded modules to use (sockets of one run share them).
 
     Raises:
         ModuleNameCollisionError: before any step runs.
         KeyboardInterrupt: after Cleanup, when interrupted.
     """
-    modules = CodeModules()
+    modules = code_modules or CodeModules()
     modules.add(step.module for _, step in sequence.steps() if isinstance(step, ModuleStep))
-    runner = _Run(sequence, pin_map_id, modules, measurement_timeout)
+    runner = _Run(sequence, pin_map_id, modules, measurement_timeout, socket)
     started = time.perf_counter()
     results: list[StepResult] = []
     interrupted: KeyboardInterrupt | None = None
@@ -226,7 +238,11 @@ def run_sequence(
                 elif stop_on_failure:
                     skip_reason = f"Main step {step.name!r} failed"
     report = RunReport(
-        sequence.name, pin_map_id, tuple(results), duration=time.perf_counter() - started
+        sequence.name,
+        pin_map_id,
+        tuple(results),
+        duration=time.perf_counter() - started,
+        socket=socket,
     )
     _logger.info(
         "Sequence %s %s in %.2f s.",
@@ -248,15 +264,18 @@ class _Run:
         pin_map_id: str,
         modules: CodeModules,
         measurement_timeout: float | None,
+        socket: int | None,
     ) -> None:
         self.sequence = sequence
         self.pin_map_id = pin_map_id
         self.modules = modules
         self.measurement_timeout = measurement_timeout
-        self.sequence_context = StandInSequenceContext(pin_map_id)
+        self.sites = list(MEASUREMENT_SITES) if socket is None else [socket]
+        self.sequence_context = StandInSequenceContext(pin_map_id, socket_index=socket)
 
     def run_step(self, group: StepGroup, step: Step) -> StepResult:
         _logger.info("%s step %r starting.", group.display_name, step.name)
+        started_at = time.time()
         started = time.perf_counter()
         try:
             value = self._call(step)
@@ -267,11 +286,16 @@ class _Run:
             )
             _logger.debug("Traceback of step %r.", step.name, exc_info=True)
             return StepResult(
-                group, step.name, StepStatus.FAILED, duration, message=describe_error(error)
+                group,
+                step.name,
+                StepStatus.FAILED,
+                duration,
+                started_at,
+                message=describe_error(error),
             )
         duration = time.perf_counter() - started
         _logger.info("%s step %r passed in %.3f s.", group.display_name, step.name, duration)
-        return StepResult(group, step.name, StepStatus.PASSED, duration, value=value)
+        return StepResult(group, step.name, StepStatus.PASSED, duration, started_at, value=value)
 
     def _call(self, step: Step) -> Any:
         if isinstance(step, ModuleStep):
@@ -280,12 +304,41 @@ class _Run:
         return self._measure(step)
 
     def _measure(self, step: MeasurementStep) -> dict[str, Any]:
-        context = PinMapContext(pin_map_id=self.pin_map_id, sites=list(MEASUREMENT_SITES))
+        context = PinMapContext(pin_map_id=self.pin_map_id, sites=self.sites)
         with MeasurementClient(
             step.measurement_service, timeout=self.measurement_timeout
         ) as client:
             outputs = client.measure(context, **step.configuration)
         return {name: _plain(value) for name, value in outputs.items()}
+
+
+def run_sockets(
+    sequence: SequenceDescription,
+    pin_map_id: str,
+    sockets: int,
+    *,
+    measurement_timeout: float | None = MEASUREMENT_TIMEOUT_SECONDS,
+) -> list[RunReport]:
+    """Run ``sequence`` once per test socket, all at once (TestStand's parallel process model):
+    socket N on site N, each with its own sequence context; return the reports by socket.
+    """
+    modules = CodeModules()
+    for _, step in sequence.steps():  # loaded once, here: the sockets' threads share them
+        if isinstance(step, ModuleStep):
+            modules.function(step.module, step.function)
+    with ThreadPoolExecutor(max_workers=sockets, thread_name_prefix="socket") as pool:
+        runs = [
+            pool.submit(
+                run_sequence,
+                sequence,
+                pin_map_id,
+                measurement_timeout=measurement_timeout,
+                socket=socket,
+                code_modules=modules,
+            )
+            for socket in range(sockets)
+        ]
+        return [run.result() for run in runs]
 
 
 def describe_error(error: BaseException) -> str:
@@ -313,7 +366,8 @@ def format_report(report: RunReport, *, width: int = 80) -> str:
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = [f"Sequence {report.sequence} (pin map {report.pin_map_id})"]
+    socket = "" if report.socket is None else f", socket {report.socket}"
+    lines = [f"Sequence {report.sequence}{socket} (pin map {report.pin_map_id})"]
     for index, row in enumerate(rows):
         cells = [cell.ljust(widths[column]) for column, cell in enumerate(row[:4])]
         lines.append("  ".join([*cells, row[4]]).rstrip())

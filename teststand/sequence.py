@@ -38,6 +38,8 @@ from typing import Any, TypeAlias
 
 DEFAULT_SEQUENCE_PATH = Path(__file__).resolve().parent / "SessionSharing.sequence.json"
 """The session-sharing sequence this package ships."""
+TWO_SOCKETS_SEQUENCE_PATH = Path(__file__).resolve().parent / "TwoSockets.sequence.json"
+"""The sequence two test sockets run at once, sharing one DMM under a hardware lock."""
 
 
 class SequenceDescriptionError(ValueError):

@@ -1,13 +1,17 @@
 """NI-DMM with Logger: take one reading, then log one record to the shared file (and, when a
-results database pin is given, record the reading there).
+results database pin is given, record the reading there; when a hardware lock pin is given, take
+the reading only while holding that lock).
 
 ``measure`` shows NI's session sequence as NI's examples do: it reserves the DMM pin, the logger
 pin and the optional results database pin in one call, opens the log file's session (NI's AUTO
 behaviour: attach to the session a TestStand Setup step registered, else create one), then the
 results database's, then the NI-DMM session, so an unreachable logger or a refused log path fails
-before the instrument is touched. The record holds the configurations (with the function actually
-measured) and the real outputs, ``absolute_resolution`` included. Run alone, the plug-in created
-the database session and commits its row; under TestStand, Cleanup commits the run.
+before the instrument is touched. With a hardware lock pin (a DMM that two test sockets share),
+the lock's session comes before the DMM's: under TestStand the step joins the hold its socket's
+Setup registered; run alone it takes the lock, without waiting, and releases it. The record holds
+the configurations (with the function actually measured, and the hold's fencing token) and the
+real outputs, ``absolute_resolution`` included. Run alone, the plug-in created the database
+session and commits its row; under TestStand, Cleanup commits the run.
 
 A refused reservation and the session clients' typed errors become clear gRPC statuses in
 ``measure``'s own ``except`` clauses (:mod:`measurements.failures`), once everything is
@@ -26,6 +30,7 @@ import grpc
 import ni_measurement_plugin_sdk_service as nims
 import nidmm
 
+from lock_client import HARDWARE_LOCK_INSTRUMENT_TYPE, HardwareLockSessionConstructor
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, JsonLoggerSessionConstructor
 from measurements._plugin_host import fail, reservation_timeout
 from measurements.failures import (
@@ -107,6 +112,12 @@ the results database's hints are ``measurements.failures.SHARED_SESSION_HINTS``)
     instrument_type=RESULTS_DATABASE_INSTRUMENT_TYPE,
 )
 @measurement_service.configuration(
+    "hardware_lock_pin",
+    nims.DataType.IOResource,
+    "",
+    instrument_type=HARDWARE_LOCK_INSTRUMENT_TYPE,
+)
+@measurement_service.configuration(
     "measurement_type", nims.DataType.Enum, Function.DC_VOLTS, enum_type=Function
 )
 @measurement_service.configuration("range", nims.DataType.Double, 10.0)
@@ -118,6 +129,7 @@ def measure(
     nidmm_pin: str,
     json_logger_pin: str,
     results_database_pin: str,
+    hardware_lock_pin: str,
     measurement_type: Function,
     measurement_range: float,
     resolution_digits: float,
@@ -125,7 +137,9 @@ def measure(
     """Take one NI-DMM reading; log one record (and record the reading)."""
     function = measurement_type.to_nidmm()
     step_name = measurement_service.service_info.display_name
-    pins = [pin for pin in (nidmm_pin, json_logger_pin, results_database_pin) if pin]
+    pins = [
+        pin for pin in (nidmm_pin, json_logger_pin, results_database_pin, hardware_lock_pin) if pin
+    ]
     _logger.info(
         "Measuring: pins=%s function=%s range=%g digits=%g",
         pins,
@@ -161,6 +175,21 @@ def measure(
                 if results_database_pin
                 else contextlib.nullcontext()
             ) as database_info,
+            (
+                reservation.initialize_session(
+                    # wait=0: a step never waits for a lock while holding reservations that the
+                    # holder's own steps need; run alone while a socket holds it, it fails at once
+                    HardwareLockSessionConstructor(
+                        wait=0,
+                        holder=step_name,
+                        discovery_client=measurement_service.discovery_client,
+                        grpc_channel_pool=measurement_service.channel_pool,
+                    ),
+                    HARDWARE_LOCK_INSTRUMENT_TYPE,
+                )
+                if hardware_lock_pin
+                else contextlib.nullcontext()
+            ) as lock_info,
             reservation.initialize_nidmm_session() as session_info,
         ):
             session = session_info.session
@@ -179,6 +208,9 @@ def measure(
                 "range": measurement_range,
                 "resolution_digits": resolution_digits,
             }
+            if lock_info is not None:  # the hold it measured under: the guide's fencing token
+                configurations["hardware_lock_pin"] = hardware_lock_pin
+                configurations["fencing_token"] = lock_info.session.fencing_token
             outputs = {
                 "measured_value": measured_value,
                 "signal_out_of_range": signal_out_of_range,
