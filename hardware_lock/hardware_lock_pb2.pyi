@@ -49,8 +49,7 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself);
                       or the PostgreSQL server cannot be reached.
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
-                      + 32, waiting AcquireLock calls among them); refused at once: retry later
-                      (returned by gRPC itself).
+                      + 32); refused at once: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC):
                       a waiting AcquireLock leaves the queue at once and holds nothing.
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string field

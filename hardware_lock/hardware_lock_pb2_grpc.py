@@ -81,6 +81,9 @@ class HardwareLockServicer:
         INVALID_ARGUMENT    (also) INITIALIZE_NEW with a session_id: a new hold has no id yet.
         UNAVAILABLE         (also) the service is stopping: a waiting call ends holding nothing.
         DEADLINE_EXCEEDED   the caller's deadline came before the lock was free: nothing is held.
+        RESOURCE_EXHAUSTED  --max-streams callers already wait for locks of this service (each wait
+        holds one of its workers): refused at once, nothing held; retry later.
+        Holds, releases and health checks keep being answered meanwhile.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -49,8 +49,7 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   UNAVAILABLE         the service is not reachable or is shutting down (returned by gRPC itself);
                       or the PostgreSQL server cannot be reached.
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
-                      + 32, waiting AcquireLock calls among them); refused at once: retry later
-                      (returned by gRPC itself).
+                      + 32); refused at once: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC):
                       a waiting AcquireLock leaves the queue at once and holds nothing.
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string field
@@ -107,6 +106,9 @@ class HardwareLockStub:
       INVALID_ARGUMENT    (also) INITIALIZE_NEW with a session_id: a new hold has no id yet.
       UNAVAILABLE         (also) the service is stopping: a waiting call ends holding nothing.
       DEADLINE_EXCEEDED   the caller's deadline came before the lock was free: nothing is held.
+      RESOURCE_EXHAUSTED  --max-streams callers already wait for locks of this service (each wait
+                          holds one of its workers): refused at once, nothing held; retry later.
+                          Holds, releases and health checks keep being answered meanwhile.
     """
     RenewLock: _grpc.UnaryUnaryMultiCallable[_hardware_lock_pb2.RenewLockRequest, _hardware_lock_pb2.RenewLockResponse]
     """Starts the hold's lease again, for another lease of the length it was granted.
@@ -160,6 +162,9 @@ class HardwareLockAsyncStub(HardwareLockStub):
       INVALID_ARGUMENT    (also) INITIALIZE_NEW with a session_id: a new hold has no id yet.
       UNAVAILABLE         (also) the service is stopping: a waiting call ends holding nothing.
       DEADLINE_EXCEEDED   the caller's deadline came before the lock was free: nothing is held.
+      RESOURCE_EXHAUSTED  --max-streams callers already wait for locks of this service (each wait
+                          holds one of its workers): refused at once, nothing held; retry later.
+                          Holds, releases and health checks keep being answered meanwhile.
     """
     RenewLock: _aio.UnaryUnaryMultiCallable[_hardware_lock_pb2.RenewLockRequest, _hardware_lock_pb2.RenewLockResponse]  # type: ignore[assignment]
     """Starts the hold's lease again, for another lease of the length it was granted.
@@ -216,6 +221,9 @@ class HardwareLockServicer(metaclass=_abc_1.ABCMeta):
           INVALID_ARGUMENT    (also) INITIALIZE_NEW with a session_id: a new hold has no id yet.
           UNAVAILABLE         (also) the service is stopping: a waiting call ends holding nothing.
           DEADLINE_EXCEEDED   the caller's deadline came before the lock was free: nothing is held.
+          RESOURCE_EXHAUSTED  --max-streams callers already wait for locks of this service (each wait
+                              holds one of its workers): refused at once, nothing held; retry later.
+                              Holds, releases and health checks keep being answered meanwhile.
         """
 
     @_abc_1.abstractmethod

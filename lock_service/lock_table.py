@@ -33,6 +33,7 @@ from session_core.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    ResourceExhaustedError,
     UnavailableError,
     excerpt,
 )
@@ -41,6 +42,7 @@ from session_core.registry import Session, SessionRegistry
 _logger = logging.getLogger(__name__)
 
 REMEMBERED_ENDINGS = 10_000
+DEFAULT_MAX_WAITERS = 256
 DEADLINE_MARGIN_SECONDS = 0.05
 """A wait ends this long before the caller's deadline, so that the answer still reaches it."""
 
@@ -117,7 +119,14 @@ class Request:
 class LockTable:
     """Every lock of one service."""
 
-    def __init__(self, backend: Backend, *, default_lease: float, max_lease: float) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        default_lease: float,
+        max_lease: float,
+        max_waiters: int = DEFAULT_MAX_WAITERS,
+    ) -> None:
         if not 0 < default_lease <= max_lease:
             raise ValueError(
                 f"need 0 < default lease ({default_lease} s) <= maximum ({max_lease} s)"
@@ -125,6 +134,9 @@ class LockTable:
         self.backend = backend
         self.default_lease = default_lease
         self.max_lease = max_lease
+        self.max_waiters = max_waiters
+        """Callers waiting at once, over all locks: each holds one of the server's workers."""
+        self._waiting = 0
         self.registry: SessionRegistry[Hold] = SessionRegistry(resource_kind="lock")
         self._changed = threading.Condition(threading.Lock())
         self._queues: dict[str, deque[_Waiter]] = {}
@@ -149,7 +161,14 @@ class LockTable:
             if request.wait == 0 and (queue or key in self._current):
                 self._drop_queue_if_empty(key)
                 raise self._held_error(request.lock, waited=0.0)
+            if self._waiting >= self.max_waiters and (queue or key in self._current):
+                self._drop_queue_if_empty(key)
+                raise ResourceExhaustedError(
+                    f"{self._waiting} callers already wait for locks of this service (its limit, "
+                    "--max-streams); try again later"
+                )
             queue.append(waiter)
+            self._waiting += 1
         started = time.monotonic()
         caller.on_gone(lambda: self._leave(waiter))
         try:
@@ -177,6 +196,7 @@ class LockTable:
                 waiting = self._queues.get(key)
                 if waiting is not None and waiter in waiting:
                     waiting.remove(waiter)
+                self._waiting -= 1
                 self._drop_queue_if_empty(key)
                 self._changed.notify_all()
 

@@ -44,8 +44,13 @@ class HardwareLockServer(ServiceHost):
         discovery_client: DiscoveryClient | None = None,
         limits: hosting.CallLimits = hosting.DEFAULT_CALL_LIMITS,
     ) -> None:
+        # waiting AcquireLock calls each hold a worker: at most max_streams of them, so the
+        # unary workers stay free for releases, health checks and discovery
         servicer = HardwareLockServicer(
-            backend or MemoryBackend(), default_lease=default_lease, max_lease=max_lease
+            backend or MemoryBackend(),
+            default_lease=default_lease,
+            max_lease=max_lease,
+            max_waiters=limits.max_streams,
         )
         super().__init__(
             servicer,

@@ -12,7 +12,7 @@ import grpc
 from hardware_lock import hardware_lock_pb2 as pb
 from hardware_lock import hardware_lock_pb2_grpc
 from lock_service.backends import Backend
-from lock_service.lock_table import Caller, Hold, LockTable, Request
+from lock_service.lock_table import DEFAULT_MAX_WAITERS, Caller, Hold, LockTable, Request
 from lock_service.names import lock_name
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import InvalidArgumentError, reports_errors
@@ -55,8 +55,11 @@ class HardwareLockServicer(hardware_lock_pb2_grpc.HardwareLockServicer):
         *,
         default_lease: float = DEFAULT_LEASE_SECONDS,
         max_lease: float = MAX_LEASE_SECONDS,
+        max_waiters: int = DEFAULT_MAX_WAITERS,
     ) -> None:
-        self.locks = LockTable(backend, default_lease=default_lease, max_lease=max_lease)
+        self.locks = LockTable(
+            backend, default_lease=default_lease, max_lease=max_lease, max_waiters=max_waiters
+        )
 
     @reports_errors
     def AcquireLock(  # noqa: N802 - gRPC method name

@@ -108,15 +108,16 @@ def format_timeline(lanes: Sequence[SocketLane], *, width: int = 48) -> str:
 
 
 _ROW = 34
-_LEFT = 64
+_LEFT = 72
 _RIGHT = 12
 _TOP = 22
 _WIDTH = 400
 
 
 def timeline_svg(lanes: Sequence[SocketLane]) -> str:
-    """The timeline as a small SVG (400 units wide, scales down to a phone's width): a row per
-    socket, the wait hatched light, the hold solid, the Main steps as ticks inside it.
+    """The timeline as a small SVG (400 units wide, text 14 units: still 12 px when a phone shows
+    it 360 px wide): a row per socket, the wait light grey, the hold solid blue, the Main steps as
+    orange ticks under it.
     """
     end = max(lane.holding.end for lane in lanes)
     span = _WIDTH - _LEFT - _RIGHT
@@ -124,10 +125,10 @@ def timeline_svg(lanes: Sequence[SocketLane]) -> str:
     def x(seconds: float) -> float:
         return round(_LEFT + span * seconds / end, 1) if end > 0 else _LEFT
 
-    height = _TOP + _ROW * len(lanes) + 30
+    height = _TOP + _ROW * len(lanes) + 46
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_WIDTH} {height}" '
-        f'width="100%" role="img" font-family="sans-serif" font-size="11">',
+        f'width="100%" role="img" font-family="sans-serif" font-size="14">',
         "<title>Who held the shared DMM's lock when: two test sockets, no overlap</title>",
     ]
     for row, lane in enumerate(lanes):
@@ -155,12 +156,12 @@ def timeline_svg(lanes: Sequence[SocketLane]) -> str:
     parts.append(
         f'<line x1="{_LEFT}" y1="{axis_y}" x2="{_WIDTH - _RIGHT}" y2="{axis_y}" stroke="#555"/>'
     )
-    parts.append(f'<text x="{_LEFT}" y="{axis_y + 14}">0 s</text>')
+    parts.append(f'<text x="{_LEFT}" y="{axis_y + 16}">0 s</text>')
     parts.append(
-        f'<text x="{_WIDTH - _RIGHT}" y="{axis_y + 14}" text-anchor="end">{end:.2f} s</text>'
+        f'<text x="{_WIDTH - _RIGHT}" y="{axis_y + 16}" text-anchor="end">{end:.2f} s</text>'
     )
     parts.append(
-        f'<text x="{(_LEFT + _WIDTH) / 2}" y="{axis_y + 14}" text-anchor="middle" '
+        f'<text x="{_WIDTH / 2}" y="{axis_y + 36}" text-anchor="middle" '
         'fill="#555">grey: waiting · blue: holding · orange: steps</text>'
     )
     parts.append("</svg>")

@@ -443,6 +443,59 @@ def test_sixty_four_waiters_cancelled_at_random_leave_the_queue_empty(
     acquire(stub, lock, wait_ms=0)  # nobody took it meanwhile
 
 
+def test_waiters_past_the_stream_limit_are_refused_at_once_and_the_service_keeps_serving(
+    lock: str,
+) -> None:
+    service = start_lock_service(discovery=False, arguments=["--max-streams", "2"])
+    try:
+        with grpc.insecure_channel(service.address) as channel:
+            lock_stub = HardwareLockStub(channel)
+            held = acquire(lock_stub, lock)
+            waiting = [
+                lock_stub.AcquireLock.future(
+                    pb.AcquireLockRequest(
+                        resource_name=name,
+                        session_initialization_behavior=NEW,
+                        timeout_in_milliseconds=-1,
+                    ),
+                    timeout=60,
+                )
+                for name in (lock, lock)
+            ]
+            wait_until(lambda: waiters(lock_stub, held.session_id) == 2)
+
+            started = time.monotonic()
+            with pytest.raises(grpc.RpcError) as refused:
+                acquire(lock_stub, lock, wait_ms=-1)
+            assert time.monotonic() - started < 1.0
+            code, details = rpc_error(refused)
+            assert code is StatusCode.RESOURCE_EXHAUSTED
+            assert "2 callers already wait" in details and "--max-streams" in details
+            other = acquire(lock_stub, f"{lock} other")  # a free lock is still granted
+            health = health_pb2_grpc.HealthStub(channel)
+            status = health.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+            assert status == health_pb2.HealthCheckResponse.SERVING
+
+            release(lock_stub, held.session_id)  # the first waiter gets it, the second still waits
+            first = waiting[0].result(timeout=TIMEOUT)
+            again = lock_stub.AcquireLock.future(  # room for one more waiter
+                pb.AcquireLockRequest(
+                    resource_name=lock,
+                    session_initialization_behavior=NEW,
+                    timeout_in_milliseconds=-1,
+                ),
+                timeout=60,
+            )
+            wait_until(lambda: waiters(lock_stub, first.session_id) == 2)
+            for call in (waiting[1], again):
+                call.cancel()
+            wait_until(lambda: waiters(lock_stub, first.session_id) == 0)
+            release(lock_stub, first.session_id)
+            release(lock_stub, other.session_id)
+    finally:
+        assert service.stop() == 0, service.stderr_tail
+
+
 def _holding_client(address: str, lock: str, lease: float) -> subprocess.Popen[str]:
     code = (
         "import sys, time\n"
