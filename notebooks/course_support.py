@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import types
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -38,6 +39,7 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from logger_client import JsonLoggerClient, read_records
 from measurements.client import MeasurementClient
+from pinmap import PIN_MAP_PATH
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.services import (
     PLUGINS,
@@ -74,6 +76,7 @@ class Course:
         self.pin_map_id = ""
         self.logger: ServiceProcess | None = None
         self.results: ServiceProcess | None = None
+        self.lock: ServiceProcess | None = None
         self.plugins: dict[str, ServiceProcess] = {}
 
     @property
@@ -92,20 +95,34 @@ class Course:
         description, _ = start_ni_platform(self._stack)
         return description
 
-    def start_services(self, *, plugins: bool = True, results: bool = True) -> str:
+    def start_services(
+        self, *, plugins: bool = True, results: bool = True, lock: bool = False
+    ) -> str:
         """Start the shipped JSON Logger Service (and the rest) in their own processes."""
         self._require_running()
         self.logger, self.results, self.plugins = start_processes(
-            self._stack, plugins=PLUGINS if plugins else (), results_service=results
+            self._stack,
+            plugins=PLUGINS if plugins else (),
+            results_service=results,
+            lock_service=lock,
         )
-        started = {"JSON Logger Service": self.logger, "Results Database Service": self.results}
+        self.lock = self.plugins.pop("lock", None)
+        started = {
+            "JSON Logger Service": self.logger,
+            "Results Database Service": self.results,
+            "Hardware Lock Service": self.lock,
+        }
         started.update(self.plugins)
         return "\n".join(f"{name} at {p.address}" for name, p in started.items() if p)
 
-    def register_pin_map(self) -> str:
-        """Register the project's pin map, naming :attr:`log_path` and :attr:`database_path`."""
+    def register_pin_map(self, source: Path = PIN_MAP_PATH) -> str:
+        """Register the project's pin map (or ``source``), naming :attr:`log_path` and
+        :attr:`database_path`.
+        """
         self._require_running()
-        self.pin_map_id = register_pin_map(self._stack, self.log_path, self.database_path)
+        self.pin_map_id = register_pin_map(
+            self._stack, self.log_path, self.database_path, source=source
+        )
         return self.pin_map_id
 
     def close(self) -> str:
@@ -242,6 +259,110 @@ def check_logging_step(service_class: str, context: Any, log_path: Path) -> Mark
     return table(("rule", "result"), rows)
 
 
+class LockRuleError(AssertionError):
+    """A lock service broke a rule of taking turns; the message names it."""
+
+
+def check_lock_turns(pb: types.ModuleType, pb_grpc: types.ModuleType, address: str) -> Markdown:
+    """Check that the lock service at ``address`` (notebook 7's contract) makes callers take turns.
+
+    Rules: a held lock refuses INITIALIZE_NEW with timeout 0 at once (ALREADY_EXISTS); otherwise
+    INITIALIZE_NEW waits its turn, up to its timeout, and a wait that runs out holds nothing; a
+    waiter gets the lock when the holder releases it; waiters get it first come, first served;
+    every new hold has a greater fencing token. Raises :class:`LockRuleError` naming the first
+    rule broken; returns the table of rules.
+    """
+    new = pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW
+    name = f"check lock {time.monotonic_ns()}"
+    rows = []
+
+    def broken(rule: str, why: str) -> LockRuleError:
+        return LockRuleError(f"rule '{rule}': {why}")
+
+    with grpc.insecure_channel(address) as channel:
+        stub = pb_grpc.MyLockStub(channel)
+
+        def acquire(wait_ms: int) -> Any:
+            request = pb.AcquireLockRequest(
+                resource_name=name,
+                session_initialization_behavior=new,
+                timeout_in_milliseconds=wait_ms,
+            )
+            return stub.AcquireLock.future(request, timeout=wait_ms / 1000 + 10)
+
+        def release(hold: Any) -> None:
+            stub.ReleaseLock(pb.ReleaseLockRequest(session_id=hold.session_id), timeout=10)
+
+        first = acquire(0).result()
+        started = time.monotonic()
+        try:
+            acquire(0).result()
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.ALREADY_EXISTS or time.monotonic() - started > 1:
+                raise broken("timeout 0 is refused at once", f"got {error.code().name}") from None
+        else:
+            raise broken("timeout 0 is refused at once", "a second hold was created") from None
+        rows.append(("a held lock refuses INITIALIZE_NEW with timeout 0 at once", "passed"))
+
+        started = time.monotonic()
+        try:
+            acquire(300).result()
+        except grpc.RpcError as error:
+            waited = time.monotonic() - started
+            if error.code() != grpc.StatusCode.ALREADY_EXISTS:
+                why = f"got {error.code().name} after {waited:.2f} s, not ALREADY_EXISTS"
+                raise broken("a wait that runs out holds nothing", why) from None
+            if waited < 0.25:
+                why = f"a held lock with timeout 300 ms was refused after {waited:.2f} s"
+                raise broken("INITIALIZE_NEW waits its turn, up to its timeout", why) from None
+        else:
+            raise broken("a wait that runs out holds nothing", "it got the held lock") from None
+        rows.append(("INITIALIZE_NEW waits up to its timeout, then holds nothing", "passed"))
+
+        waiters = []
+        for _ in range(3):  # they arrive one after another
+            waiters.append(acquire(10_000))
+            time.sleep(0.1)
+        if any(waiter.done() for waiter in waiters):
+            raise broken(
+                "INITIALIZE_NEW waits its turn, up to its timeout",
+                "a caller with a timeout was answered before the holder released",
+            )
+        tokens = [first.fencing_token]
+        holder = first
+        for arrived, waiter in enumerate(waiters):
+            release(holder)
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and not any(w.done() for w in waiters[arrived:]):
+                time.sleep(0.01)
+            answered = [n for n, w in enumerate(waiters) if n >= arrived and w.done()]
+            if not answered:
+                raise broken(
+                    "a waiter gets the lock when the holder releases it",
+                    f"no waiter was given the lock within 2 s of the release ({arrived + 1} of 3)",
+                )
+            if answered != [arrived]:
+                raise broken(
+                    "first come, first served",
+                    f"waiter {arrived + 1} came first, but waiter {answered[-1] + 1} was answered",
+                )
+            try:
+                holder = waiter.result()
+            except grpc.RpcError as error:
+                raise broken(
+                    "a waiter gets the lock when the holder releases it",
+                    f"waiter {arrived + 1} got {error.code().name}: {error.details()}",
+                ) from None
+            tokens.append(holder.fencing_token)
+        release(holder)
+        rows.append(("a waiting INITIALIZE_NEW gets the lock once it is released", "passed"))
+        rows.append(("waiters get the lock first come, first served", "passed"))
+        if tokens != sorted(set(tokens)):
+            raise broken("the fencing token grows", f"the holds' tokens in turn: {tokens}")
+        rows.append(("every new hold has a greater fencing token", "passed"))
+    return table(("rule", "result"), rows)
+
+
 def _records(path: Path) -> list[dict[str, object]]:
     return read_records(path) if path.exists() else []
 
@@ -280,7 +401,13 @@ def letters(ids: Iterable[str]) -> dict[str, str]:
     return named
 
 
-_COLORS = {"created": "#2e7d32", "attached": "#1565c0", "closed": "#c62828", "failed": "#757575"}
+_COLORS = {
+    "created": "#2e7d32",
+    "attached": "#1565c0",
+    "closed": "#c62828",
+    "failed": "#757575",
+    "waits": "#8a5a00",
+}
 
 
 def session_picture(

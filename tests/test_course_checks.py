@@ -303,3 +303,49 @@ def test_a_stream_that_loses_a_batch_fails_its_cell(notebook_02: NotebookKernel)
 
     assert error == "AssertionError"
     assert "records_written: 3" in message
+
+
+# -- notebook 07: a lock whose callers take turns ------------------------------------------------
+
+NOTEBOOK_07 = "07_take_turns_hardware_lock.ipynb"
+LOCK_SERVICER_CELL = "class MyLockServicer"
+LOCK_SERVE_CELL = "servicer = MyLockServicer()"
+LOCK_CHECK_CELL = "check_lock_turns(pb, pb_grpc, address)"
+LOCK_RESTART = "discovery.unregister_service(registration_id)\nserver.stop(None)"
+LOCK_MUTATIONS = {
+    # the notebook's "Try it": the release wakes nobody, or every hold has the token 1
+    "a waiter gets the lock when the holder releases it": (
+        "self.turns.notify_all()  # the next waiter's turn", "pass"
+    ),
+    "the fencing token grows": ("Hold(next(self.tokens))", "Hold(1)"),
+    "INITIALIZE_NEW waits its turn, up to its timeout": (
+        "if behavior is InitializationBehavior.INITIALIZE_NEW:", "if False:"
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def notebook_07() -> Iterator[NotebookKernel]:
+    stop = LOCK_RESTART + "\ncourse.close()"
+    with running_notebook(NOTEBOOK_07, until=LOCK_CHECK_CELL, stop=stop) as kernel:
+        yield kernel  # the notebook as shipped passes its check
+
+
+@pytest.mark.parametrize("rule", sorted(LOCK_MUTATIONS))
+def test_a_lock_that_breaks_a_turn_rule_fails_the_check_naming_it(
+    notebook_07: NotebookKernel, rule: str
+) -> None:
+    old, new = LOCK_MUTATIONS[rule]
+    servicer = notebook_07.cell(LOCK_SERVICER_CELL)
+    assert old in servicer
+    serve = notebook_07.cell(LOCK_SERVE_CELL)
+    try:
+        for source in (servicer.replace(old, new, 1), LOCK_RESTART, serve):
+            assert notebook_07.run(source).ok
+        checked = notebook_07.run(notebook_07.cell(LOCK_CHECK_CELL))
+    finally:
+        for source in (servicer, LOCK_RESTART, serve):
+            assert notebook_07.run(source).ok
+
+    assert checked.error == "LockRuleError"
+    assert f"rule '{rule}'" in checked.message
