@@ -45,6 +45,8 @@ REMEMBERED_ENDINGS = 10_000
 DEFAULT_MAX_WAITERS = 256
 DEADLINE_MARGIN_SECONDS = 0.05
 """A wait ends this long before the caller's deadline, so that the answer still reaches it."""
+LONGEST_SLEEP_SECONDS = 3600.0
+"""A waiter looks again at least this often; the OS refuses sleeps past its time_t."""
 
 
 @dataclass(eq=False)
@@ -305,6 +307,8 @@ class LockTable:
         """When the wait ends, and whether the caller's deadline (not ``wait``) decides it."""
         now = time.monotonic()
         remaining = caller.time_remaining()
+        if remaining is not None and remaining > 1e9:  # gRPC's "no deadline": the far future
+            remaining = None
         by_caller = None if remaining is None else now + remaining - DEADLINE_MARGIN_SECONDS
         by_wait = None if wait is None else now + wait
         if by_caller is not None and (by_wait is None or by_caller < by_wait):
@@ -335,7 +339,11 @@ class LockTable:
                     if by_caller:
                         raise DeadlineExceededError(self._waited(lock, started))
                     raise self._held_error(lock, waited=time.monotonic() - started)
-                self._changed.wait(remaining)
+                self._changed.wait(
+                    LONGEST_SLEEP_SECONDS
+                    if remaining is None
+                    else min(remaining, LONGEST_SLEEP_SECONDS)
+                )
 
     def _create(
         self, request: Request, guard: Guard, lease: float, waiter: _Waiter

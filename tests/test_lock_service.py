@@ -527,6 +527,53 @@ def test_a_killed_holder_gives_the_lock_to_the_next_waiter_within_its_lease(
     assert waited < 1.0 + 0.5
 
 
+def test_a_client_without_a_wait_limit_waits_until_the_release(
+    stub: HardwareLockStub, address: str, lock: str
+) -> None:
+    held = acquire(stub, lock)
+    got: list[int] = []
+
+    def wait_for_it() -> None:
+        with HardwareLockClient(lock, address=address, wait=None) as hold:  # no gRPC deadline
+            got.append(hold.fencing_token)
+
+    waiting = threading.Thread(target=wait_for_it)
+    waiting.start()
+    wait_until(lambda: waiters(stub, held.session_id) == 1)
+    release(stub, held.session_id)
+    waiting.join(TIMEOUT)
+
+    assert got and got[0] > held.fencing_token
+
+
+def test_a_killed_waiting_client_leaves_the_queue_at_once(
+    stub: HardwareLockStub, address: str, lock: str
+) -> None:
+    held = acquire(stub, lock)
+    code = (
+        "from lock_client import HardwareLockClient\n"
+        f"with HardwareLockClient({lock!r}, address={address!r}, wait=None):\n"
+        "    print('got it', flush=True)\n"
+    )
+    waiter = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        wait_until(lambda: waiters(stub, held.session_id) == 1)
+        killed_at = time.monotonic()
+        os.kill(waiter.pid, signal.SIGKILL)
+        waiter.wait(TIMEOUT)
+        wait_until(lambda: waiters(stub, held.session_id) == 0)
+        left_after = time.monotonic() - killed_at
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+
+    assert left_after < 1.0
+    release(stub, held.session_id)
+    acquire(stub, lock, wait_ms=0)  # not promised to the dead waiter
+
+
 # -- the client and the session constructor ----------------------------------------------
 
 
