@@ -1,6 +1,6 @@
-"""Start this project's programs as child processes: the three services, the plug-ins and the
-local NI platform, each a :class:`ServiceProcess` that knows its ready line (used by the demo,
-tests, benchmarks and notebooks).
+"""Start this project's programs as child processes: the four services, the simulated
+instrument, the plug-ins and the local NI platform, each a :class:`ServiceProcess` that knows its
+ready line (used by the demo, tests, benchmarks and notebooks).
 """
 
 from __future__ import annotations
@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from connection_service.server import DISPLAY_NAME as CONNECTION_DISPLAY_NAME
 from lock_service.server import DISPLAY_NAME as LOCK_DISPLAY_NAME
 from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
 from measurements.plugin_info import PluginInfo
 from results_service.server import DISPLAY_NAME as RESULTS_DISPLAY_NAME
 from session_core.hosting import ready_prefix
 from session_sharing_demo.child_process import ServiceProcess
+from simulated_instrument.server import READY_PREFIX as INSTRUMENT_READY_PREFIX
 
 LOCAL_PLATFORM_READY_PREFIX = "Local NI platform ready: "
 """How ``local-ni-platform``'s ready line starts (tests/test_demo.py checks it is the CLI's)."""
@@ -108,6 +110,37 @@ def start_lock_service(
     return _started(
         lock_service_process(
             _port_and_discovery(port, discovery) + list(arguments), env=env, log_file=log_file
+        )
+    )
+
+
+def start_connection_service(
+    *,
+    port: int = 0,
+    discovery: bool = True,
+    arguments: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """Start ``python -m connection_service`` (with extra ``arguments``) and return its handle."""
+    return _started(
+        _session_service_process(
+            "connection_service",
+            CONNECTION_DISPLAY_NAME,
+            _port_and_discovery(port, discovery) + list(arguments),
+            env,
+            log_file,
+        )
+    )
+
+
+def start_simulated_instrument(*, port: int = 0) -> ServiceProcess:
+    """Start ``python -m simulated_instrument``; its ``address`` is ``host:port``."""
+    return _started(
+        ServiceProcess(
+            ["--port", str(port)],
+            module="simulated_instrument",
+            ready_prefix=INSTRUMENT_READY_PREFIX,
         )
     )
 

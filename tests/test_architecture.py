@@ -25,6 +25,10 @@ PLATFORM_FREE = [
     "hardware_lock",
     "lock_service",
     "lock_client",
+    "instrument_connection",
+    "connection_service",
+    "connection_client",
+    "simulated_instrument",
     "measurements",
     "teststand",
 ]

@@ -71,7 +71,7 @@ class Contract:
 
 CONTRACTS = {
     name: Contract(REPOSITORY_ROOT / name)
-    for name in ("json_logger", "results_database", "hardware_lock")
+    for name in ("json_logger", "results_database", "hardware_lock", "instrument_connection")
 }
 """The repository's contract packages, by name."""
 

@@ -1,0 +1,107 @@
+"""Serve one :class:`~simulated_instrument.scpi.Instrument` on a TCP port, one client at a time:
+while a client is connected, another connection is accepted and closed at once, as instruments
+that take a single controller do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from types import TracebackType
+
+from simulated_instrument.scpi import DisconnectError, Instrument
+
+_logger = logging.getLogger(__name__)
+
+READY_PREFIX = "Simulated SCPI instrument listening on "
+MAX_LINE_BYTES = 64 * 1024
+
+
+class InstrumentServer:
+    """A listening socket and the thread that serves it; ``with`` starts and stops it."""
+
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, instrument: Instrument | None = None
+    ) -> None:
+        self.instrument = instrument or Instrument()
+        self._listener = socket.create_server((host, port))
+        self.host, self.port = self._listener.getsockname()[:2]
+        self._client: socket.socket | None = None
+        self._busy = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="instrument-accept", daemon=True)
+
+    @property
+    def resource_name(self) -> str:
+        """The VISA resource string that reaches this instrument."""
+        return f"TCPIP0::{self.host}::{self.port}::SOCKET"
+
+    def __enter__(self) -> InstrumentServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop listening and drop the client."""
+        self._stopping.set()
+        _shut(self._listener)  # shutting the socket down wakes the thread blocked in accept()
+        client = self._client
+        if client is not None:
+            _shut(client)
+        self._thread.join(timeout=5)
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, peer = self._listener.accept()
+            except OSError:
+                return  # closed by stop()
+            if not self._busy.acquire(blocking=False):
+                _logger.info("Refused %s: another client is connected", peer)
+                _shut(connection)
+                continue
+            self._client = connection
+            threading.Thread(
+                target=self._serve, args=(connection, peer), name="instrument-client", daemon=True
+            ).start()
+
+    def _serve(self, connection: socket.socket, peer: object) -> None:
+        _logger.info("Client %s connected", peer)
+        pending = b""
+        try:
+            while True:
+                data = connection.recv(65536)
+                if not data:
+                    return
+                pending += data
+                *lines, pending = pending.split(b"\n")
+                if len(pending) > MAX_LINE_BYTES:
+                    return  # not a command: hang up, as a confused device would
+                for line in lines:
+                    answer = self.instrument.handle(line.decode("latin-1").rstrip("\r"))
+                    if answer is not None:
+                        connection.sendall(answer)
+        except DisconnectError:
+            _logger.info("Disconnecting %s as told", peer)
+        except OSError as error:
+            _logger.info("Client %s went away: %s", peer, error)
+        finally:
+            self._client = None
+            _shut(connection)
+            _logger.info("Client %s disconnected", peer)
+            self._busy.release()
+
+
+def _shut(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
+    connection.close()
