@@ -14,6 +14,7 @@ Lock names. resource_name is a lock's name, e.g. "Switch matrix 1". Letters, dig
 any printable punctuation, at most 256 characters; compared without regard to case, to leading and
 trailing spaces, and to runs of spaces (" Switch  Matrix 1" is the lock "switch matrix 1"). The
 name is the lock: every service on a PostgreSQL server (see Backends) shares one lock of a name.
+A tab, a line break or any other control character is refused, not taken for a space.
 
 The behaviours, where a lock differs from a file or a database:
   INITIALIZE_NEW      waits up to timeout_in_milliseconds for the lock (0: answers at once), then
@@ -42,7 +43,9 @@ Backends (chosen when the service starts, for every lock it serves):
   - a PostgreSQL server (--postgresql URL): every service pointed at one server excludes the
     others, through the server's advisory locks (one database connection per hold and per
     waiting lock). A service that stops or dies loses its connections, and the server releases
-    its holds at once. Fencing tokens are counted in the table hardware_lock_tokens.
+    its holds at once; a hold whose connection the server dropped (a restart) ends within a
+    second, and the lock goes to the next waiter. Fencing tokens are counted in the table
+    hardware_lock_tokens, each committed durably before it is handed out.
 
 Status codes. Each RPC lists the codes it returns itself. In addition, any RPC can end with
   INTERNAL            an unexpected server failure; the details name the cause. Holds are kept.
@@ -51,7 +54,11 @@ Status codes. Each RPC lists the codes it returns itself. In addition, any RPC c
   RESOURCE_EXHAUSTED  the service already runs as many calls at once as it admits (--max-streams
                       + 32); refused at once: retry later (returned by gRPC itself).
   DEADLINE_EXCEEDED / CANCELLED   the caller's deadline passed or the call was cancelled (gRPC):
-                      a waiting AcquireLock leaves the queue at once and holds nothing.
+                      a waiting AcquireLock leaves the queue at once and holds nothing. As for
+                      any gRPC call, a cancel in the instant the lock is granted can come too
+                      late: the hold exists, and its caller never learns its id. The service
+                      releases it when it can tell the answer was not delivered; otherwise the
+                      hold's lease ends it (ListSessions shows it, anyone may release it).
   INVALID_ARGUMENT    the request's bytes are not a valid message of its type, e.g. a string field
                       that is not UTF-8: nothing done.
 """

@@ -44,6 +44,8 @@ class Backend(Protocol):
     """Makes a hold exclusive beyond this service, and numbers it."""
 
     description: str
+    watch_seconds: float | None
+    """How often the lock table asks each hold's guard whether it is alive (None: never)."""
 
     def take(
         self, key: str, *, timeout: float | None, on_cancel: Callable[[Callable[[], None]], None]
@@ -77,6 +79,7 @@ class MemoryBackend:
     """
 
     description = "in memory"
+    watch_seconds: float | None = None
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -143,6 +146,9 @@ class PostgresBackend:
     hand-over between services.
     """
 
+    watch_seconds: float | None = 1.0
+    """A hold whose connection the server dropped (a restart) is ended within this time."""
+
     def __init__(self, url: str) -> None:
         self._url = url
         self._idle: list[psycopg.Connection[tuple[object, ...]]] = []
@@ -168,6 +174,12 @@ class PostgresBackend:
                 self._give_back(connection, None)
                 return None
             token = self._next_token(connection, key)
+        except psycopg.OperationalError as error:  # the server stopped, restarted, went away
+            connection.close()
+            raise UnavailableError(
+                f"lost the lock's PostgreSQL server ({self.description}) while taking the lock: "
+                f"{_first_line(error)}; nothing is held"
+            ) from None
         except BaseException:
             connection.close()  # the server drops whatever it held
             raise
@@ -212,13 +224,17 @@ class PostgresBackend:
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         try:
-            return psycopg.connect(
+            connection = psycopg.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
+            # a token is counted durably before it is handed out, whatever the server's
+            # default: a token lost in a crash would be handed out twice
+            connection.execute("SET synchronous_commit = on")
+            return connection
         except psycopg.OperationalError as error:
             raise UnavailableError(
                 f"cannot reach the lock's PostgreSQL server ({self.description}): "
-                f"{str(error).strip().splitlines()[0]}"
+                f"{_first_line(error)}"
             ) from None
 
     @staticmethod
@@ -266,6 +282,11 @@ class PostgresBackend:
         ).fetchone()
         assert row is not None
         return int(str(row[0]))
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _server_of(url: str) -> str:

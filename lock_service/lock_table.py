@@ -149,6 +149,16 @@ class LockTable:
         self._stopping = False
         self._reaper = threading.Thread(target=self._reap, name="lock-lease-reaper", daemon=True)
         self._reaper.start()
+        self._closing = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if backend.watch_seconds:
+            self._watcher = threading.Thread(
+                target=self._watch_guards,
+                args=(backend.watch_seconds,),
+                name="lock-guard-watch",
+                daemon=True,
+            )
+            self._watcher.start()
 
     # -- creating and attaching -----------------------------------------------------------
 
@@ -283,9 +293,12 @@ class LockTable:
     def close(self) -> None:
         """At shutdown: waiting calls end (:meth:`stop_waiting`), every hold ends."""
         self.stop_waiting()
+        self._closing.set()
         for session in self.registry.sessions():
             self._end(session, "the service stopped")
         self._reaper.join(timeout=5)
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
         self.backend.close()
 
     def waiters(self, key: str) -> int:
@@ -450,6 +463,17 @@ class LockTable:
             for session in expired:
                 lease = session.resource.lease
                 self._end(session, f"its lease of {lease:g} s ran out without a renewal")
+
+    def _watch_guards(self, every: float) -> None:
+        """End each hold whose guard died (the database server restarted and dropped its
+        connection), so that this service's waiters get the lock the server already freed.
+        """
+        while not self._closing.wait(every):
+            with self._changed:
+                holds = list(self._current.values())
+            for session in holds:
+                if not session.resource.guard.alive():
+                    self._end(session, "the service lost its connection to the lock's database")
 
     def _refuse_if_stopping(self) -> None:
         if self._stopping:

@@ -28,17 +28,18 @@ def lock_name(text: str) -> LockName:
         raise InvalidArgumentError(
             f"the lock name has {len(text)} characters; at most {MAX_NAME_CHARS} are allowed"
         )
+    # before spaces are tidied: a tab or a line break is a control character, not a space
+    control = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if control is not None:
+        raise InvalidArgumentError(
+            f"the lock name '{excerpt(text.encode('unicode_escape').decode())}' holds the "
+            f"control character U+{ord(control):04X}"
+        )
     display = " ".join(text.split())
     if not display:
         raise InvalidArgumentError("resource_name is empty; send the lock's name")
     if len(display) > MAX_NAME_CHARS:
         raise InvalidArgumentError(
             f"the lock name '{excerpt(display)}' is longer than {MAX_NAME_CHARS} characters"
-        )
-    control = next((c for c in display if unicodedata.category(c) in ("Cc", "Cf")), None)
-    if control is not None:
-        raise InvalidArgumentError(
-            f"the lock name '{excerpt(display.encode('unicode_escape').decode())}' holds the "
-            f"control character U+{ord(control):04X}"
         )
     return LockName(display=display, key=display.casefold())

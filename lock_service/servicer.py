@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 
 import grpc
@@ -15,7 +16,12 @@ from lock_service.backends import Backend
 from lock_service.lock_table import DEFAULT_MAX_WAITERS, Caller, Hold, LockTable, Request
 from lock_service.names import lock_name
 from session_core.behaviors import InitializationBehavior
-from session_core.errors import InvalidArgumentError, reports_errors
+from session_core.errors import (
+    CancelledError,
+    InvalidArgumentError,
+    ServiceError,
+    reports_errors,
+)
 from session_core.registry import Session
 from session_core.timestamps import to_timestamp
 
@@ -85,6 +91,8 @@ class HardwareLockServicer(hardware_lock_pb2_grpc.HardwareLockServicer):
         session, created = self.locks.initialize(
             behavior, lock_request, request.session_id, _caller(context)
         )
+        if created:
+            self._release_if_undelivered(session, context)
         return _acquired(session, created)
 
     @reports_errors
@@ -110,6 +118,33 @@ class HardwareLockServicer(hardware_lock_pb2_grpc.HardwareLockServicer):
         """Describe every hold."""
         return pb.ListSessionsResponse(sessions=list(self._describe_sessions()))
 
+    def _release_if_undelivered(
+        self, session: Session[Hold], context: grpc.ServicerContext
+    ) -> None:
+        """A caller that went away as its hold was granted never learns the hold's id, so no one
+        could release it before its lease ran out: release it now.
+        """
+        if not context.is_active():  # gone before the answer was sent
+            self._abandon(session.session_id, "the caller went away as the lock was granted")
+            raise CancelledError("the caller went away as the lock was granted; it is released")
+
+        def on_done() -> None:  # gone while the answer was on its way
+            if _was_cancelled(context):
+                threading.Thread(
+                    target=self._abandon,
+                    args=(session.session_id, "the caller went away before the answer reached it"),
+                    daemon=True,
+                ).start()
+
+        context.add_callback(on_done)
+
+    def _abandon(self, session_id: str, why: str) -> None:
+        try:
+            self.locks.release(session_id)
+        except ServiceError:
+            return  # released or ended meanwhile
+        _logger.info("Released hold %s: %s.", session_id, why)
+
     def close_all(self) -> None:
         """At shutdown: waiting calls end UNAVAILABLE, every hold ends."""
         self.locks.close()
@@ -127,6 +162,14 @@ class HardwareLockServicer(hardware_lock_pb2_grpc.HardwareLockServicer):
                 waiters=self.locks.waiters(hold.lock.key),
                 attaches=hold.attaches,
             )
+
+
+def _was_cancelled(context: grpc.ServicerContext) -> bool:
+    """Whether the finished call was cancelled by its client (or its deadline): gRPC's Python
+    server keeps that in the call's state; a public API says only that the call has ended.
+    """
+    state = getattr(context, "_state", None)
+    return getattr(state, "client", None) == "cancelled"
 
 
 def _session_id(session_id: str) -> str:

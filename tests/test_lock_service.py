@@ -332,6 +332,9 @@ def test_an_attach_to_a_released_hold_is_not_found(stub: HardwareLockStub, lock:
         ({"resource_name": ""}, "empty"),
         ({"resource_name": "x" * 257}, "256"),
         ({"resource_name": "bad\x07name"}, "control"),
+        ({"resource_name": "bad\nname"}, "U+000A"),  # not tidied into a space
+        ({"resource_name": "bad\tname"}, "U+0009"),
+        ({"resource_name": "bad\x85name"}, "U+0085"),
         ({"session_initialization_behavior": 7}, "behavio"),
         ({"timeout_in_milliseconds": -2}, "timeout_in_milliseconds"),
         ({"lease_in_milliseconds": -1}, "lease_in_milliseconds"),
@@ -786,6 +789,53 @@ def test_a_killed_service_releases_its_holds_on_postgresql_at_once(
 
 
 # -- discovery -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_hold_whose_database_connection_died_ends_and_the_lock_is_free_again(
+    pg_services: list[ServiceProcess], lock: str, postgres: PostgresServer
+) -> None:
+    with grpc.insecure_channel(pg_services[0].address) as channel:
+        station_a = HardwareLockStub(channel)
+        held = acquire(station_a, lock, lease_ms=120_000)  # only the lost connection ends it
+        postgres.restart()  # the server drops the hold's connection, and with it the lock
+        restarted_at = time.monotonic()
+
+        successor = acquire(station_a, lock, wait_ms=5_000)
+        took = time.monotonic() - restarted_at
+        with pytest.raises(grpc.RpcError) as ended:
+            station_a.RenewLock(pb.RenewLockRequest(session_id=held.session_id), timeout=TIMEOUT)
+        release(station_a, successor.session_id)
+
+    assert successor.fencing_token > held.fencing_token
+    assert took < 3.0  # the service notices within a second, not when the 120 s lease ends
+    code, details = rpc_error(ended)
+    assert code is StatusCode.ABORTED and "lost its connection" in details
+
+
+@pytest.mark.slow
+def test_a_wait_on_postgresql_that_loses_the_server_is_unavailable(
+    pg_services: list[ServiceProcess], lock: str, postgres: PostgresServer
+) -> None:
+    station_a, station_b = (service.address for service in pg_services)
+    with HardwareLockClient(lock, address=station_b, holder="station B"):
+        with grpc.insecure_channel(station_a) as channel:
+            waiting = HardwareLockStub(channel).AcquireLock.future(
+                pb.AcquireLockRequest(
+                    resource_name=lock,
+                    session_initialization_behavior=NEW,
+                    timeout_in_milliseconds=-1,
+                ),
+                timeout=60,
+            )
+            time.sleep(0.5)  # station A waits on the server's advisory lock
+            postgres.restart()
+            with pytest.raises(grpc.RpcError) as lost:
+                waiting.result(timeout=TIMEOUT)
+
+    code, details = rpc_error(lost)
+    assert code is StatusCode.UNAVAILABLE, details
+    assert "lost the lock's PostgreSQL server" in details
 
 
 def test_the_client_finds_the_service_through_nis_discovery(ni_platform: object, lock: str) -> None:
