@@ -45,7 +45,10 @@ Backends (chosen when the service starts, for every lock it serves):
     waiting lock). A service that stops or dies loses its connections, and the server releases
     its holds at once; a hold whose connection the server dropped (a restart) ends within a
     second, and the lock goes to the next waiter. Fencing tokens are counted in the table
-    hardware_lock_tokens, each committed durably before it is handed out.
+    hardware_lock_tokens, each committed durably before it is handed out; they too start from
+    the time in microseconds, so a lock moved from one backend to the other keeps them growing.
+  A hold is a session of the service that granted it: attach to, renew and release it through
+  that service (another service finds no such hold: NOT_FOUND).
 
 Status codes. Each RPC lists the codes it returns itself. In addition, any RPC can end with
   INTERNAL            an unexpected server failure; the details name the cause. Holds are kept.

@@ -274,10 +274,13 @@ class PostgresBackend:
 
     @staticmethod
     def _next_token(connection: psycopg.Connection[tuple[object, ...]], key: str) -> int:
+        # from the server's time in microseconds, as in memory: a lock moved from one backend
+        # to the other keeps its tokens growing
+        now = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
         row = connection.execute(
-            f"INSERT INTO {TOKENS_TABLE} (lock_key, token) VALUES (%s, 1) "
-            f"ON CONFLICT (lock_key) DO UPDATE SET token = {TOKENS_TABLE}.token + 1 "
-            "RETURNING token",
+            f"INSERT INTO {TOKENS_TABLE} (lock_key, token) VALUES (%s, {now}) "
+            f"ON CONFLICT (lock_key) DO UPDATE SET token = "
+            f"GREATEST({TOKENS_TABLE}.token + 1, {now}) RETURNING token",
             (key,),
         ).fetchone()
         assert row is not None

@@ -814,6 +814,18 @@ def test_a_hold_whose_database_connection_died_ends_and_the_lock_is_free_again(
 
 
 @pytest.mark.slow
+def test_a_lock_moved_from_memory_to_postgresql_keeps_its_tokens_growing(
+    address: str, pg_services: list[ServiceProcess], lock: str
+) -> None:
+    with HardwareLockClient(lock, address=address, wait=0) as in_memory:
+        pass
+    with HardwareLockClient(lock, address=pg_services[0].address, wait=0) as on_postgresql:
+        pass
+
+    assert on_postgresql.fencing_token > in_memory.fencing_token
+
+
+@pytest.mark.slow
 def test_a_wait_on_postgresql_that_loses_the_server_is_unavailable(
     pg_services: list[ServiceProcess], lock: str, postgres: PostgresServer
 ) -> None:
