@@ -96,9 +96,9 @@ class InstrumentServer:
             _logger.info("Client %s went away: %s", peer, error)
         finally:
             self._client = None
+            self._busy.release()  # before hanging up: whoever sees the hang-up may connect
             _shut(connection)
             _logger.info("Client %s disconnected", peer)
-            self._busy.release()
 
 
 def _shut(connection: socket.socket) -> None:
