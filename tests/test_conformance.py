@@ -32,6 +32,7 @@ from session_core.conformance import (
     ConformanceError,
     ContractError,
     Outcome,
+    PoolExhaustedError,
     assert_client_conforms,
     assert_service_conforms,
     check_client,
@@ -343,3 +344,17 @@ def test_the_docs_page_names_every_rule_and_what_it_protects_against() -> None:
     for rule, _ in EXIT_RULES.values():
         assert f"`{rule.id}`" in page, rule.id
     assert f"`{FAILED_SETUP_CLOSES.id}` (advice)" in page
+
+
+def test_a_pool_of_resource_names_is_used_one_name_a_check_and_too_few_say_so(
+    logger_address: str, tmp_path: Path
+) -> None:
+    """Resources that must exist (devices) are given as a pool of names, not a template."""
+    pool = [str(tmp_path / f"pooled-{index}.ndjson") for index in range(40)]
+    spellings = [str(tmp_path / "x" / ".." / f"pooled-{index}.ndjson") for index in range(40)]
+    (tmp_path / "x").mkdir()
+
+    report = assert_service_conforms(logger_address, resource=pool, other_spelling=spellings)
+    assert {c.outcome for c in report} == {Outcome.PASSED}
+    with pytest.raises(PoolExhaustedError, match="more than the 2 resources"):
+        check_service(logger_address, resource=pool[:2])

@@ -26,9 +26,11 @@ from connection_client import (
 )
 from instrument_connection import instrument_connection_pb2 as pb
 from instrument_connection.instrument_connection_pb2_grpc import InstrumentConnectionStub
+from session_core.conformance import check_client, check_service
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import start_connection_service, start_simulated_instrument
 from simulated_instrument.scpi import IDENTITY
+from simulated_instrument.server import InstrumentServer
 from tests.grpc_helpers import rpc_error
 
 TIMEOUT = 10.0
@@ -36,6 +38,7 @@ NEW = pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW
 ATTACH = pb.SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING
 UNSPECIFIED = pb.SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED
 StatusCode = grpc.StatusCode
+POOL = 40
 
 
 @pytest.fixture(scope="module")
@@ -399,3 +402,32 @@ def test_the_client_cannot_connect_to_a_missing_device(service: ServiceProcess) 
     with pytest.raises(DeviceUnavailableError, match="cannot connect"):
         with InstrumentConnectionClient(name, address=service.address):
             pass
+
+
+# -- the pattern ---------------------------------------------------------------------------------
+
+
+def test_the_service_and_its_client_pass_the_conformance_kit(service: ServiceProcess) -> None:
+    """Each check opens a device of its own: a pool of simulated instruments (real sockets)."""
+    with contextlib.ExitStack() as stack:
+        devices = [stack.enter_context(InstrumentServer()) for _ in range(POOL * 2)]
+        names = [device.resource_name for device in devices]
+        spellings = [f"tcpip::LOCALHOST::{device.port}::socket" for device in devices]
+        service_report = check_service(
+            service.address,
+            resource=names[:POOL],
+            other_spelling=spellings[:POOL],
+            proto_module=pb,
+        )
+        client_report = check_client(
+            lambda name, behavior: InstrumentConnectionClient(
+                name, initialization_behavior=behavior, address=service.address
+            ),
+            address=service.address,
+            resource=names[POOL:],
+            proto_module=pb,
+        )
+
+    service_report.raise_for_failures()
+    client_report.raise_for_failures()
+    assert "0 failed" in service_report.summary() and "skipped" not in service_report.summary()

@@ -23,7 +23,7 @@ import contextlib
 import inspect
 import tempfile
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -36,7 +36,7 @@ from session_core.conformance.contract import (
     contract_from_module,
     contract_from_reflection,
 )
-from session_core.conformance.probe import Prober
+from session_core.conformance.probe import PoolExhaustedError, Prober
 from session_core.conformance.report import Check, ConformanceError, ConformanceReport, Outcome
 from session_core.conformance.rules import Rule, check_differences
 from session_core.conformance.server_checks import run_server_checks
@@ -48,6 +48,7 @@ __all__ = [
     "ConformanceReport",
     "ContractError",
     "Outcome",
+    "PoolExhaustedError",
     "Rule",
     "SessionContract",
     "assert_client_conforms",
@@ -65,8 +66,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 def check_service(
     address: str,
     *,
-    resource: str = DEFAULT_RESOURCE,
-    other_spelling: str | None = None,
+    resource: str | Sequence[str] = DEFAULT_RESOURCE,
+    other_spelling: str | Sequence[str] | None = None,
     service: str | None = None,
     proto_module: types.ModuleType | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
@@ -77,9 +78,11 @@ def check_service(
     Args:
         address: Where the service listens.
         resource: The template of resource names (``{n}``: a fresh name per check; ``{tmp}``: a
-            temporary folder).
+            temporary folder); or, for resources that must exist (devices), a pool of names,
+            each used once (about 40 are needed).
         other_spelling: A second template naming the same resource as ``resource`` for the same
-            ``{n}`` (e.g. ``"{tmp}/sub/../{n}.ndjson"``); without it that rule is skipped.
+            ``{n}`` (e.g. ``"{tmp}/sub/../{n}.ndjson"``), or with a pool, another spelling of
+            each of its names; without it that rule is skipped.
         service: The full service name, when the server has several session services.
         proto_module: The generated ``_pb2`` module; without it, server reflection is asked.
         timeout: Deadline in seconds of each call.
@@ -97,7 +100,7 @@ def check_client(
     client: Callable[..., Any],
     *,
     address: str,
-    resource: str = DEFAULT_RESOURCE,
+    resource: str | Sequence[str] = DEFAULT_RESOURCE,
     service: str | None = None,
     proto_module: types.ModuleType | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
@@ -149,7 +152,7 @@ def assert_client_conforms(client: Callable[..., Any], **options: Any) -> Confor
 @contextlib.contextmanager
 def _prober(
     address: str,
-    resource: str,
+    resource: str | Sequence[str],
     service: str | None,
     proto_module: types.ModuleType | None,
     timeout: float,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,10 @@ class Answer:
 BEHAVIOR_NAMES = ("UNSPECIFIED", "INITIALIZE_NEW", "ATTACH_TO_EXISTING")
 
 
+class PoolExhaustedError(RuntimeError):
+    """Every name of the resource pool has been used: give the kit more."""
+
+
 class Prober:
     """Calls the session RPCs of one service; names resources from a template."""
 
@@ -50,13 +55,14 @@ class Prober:
         channel: grpc.Channel,
         contract: SessionContract,
         *,
-        resource: str,
+        resource: str | Sequence[str],
         timeout: float,
         tmp_dir: str = "",
     ) -> None:
         self.channel = channel
         self.contract = contract
         self.resource_template = resource
+        """A template (``{n}``, ``{tmp}``), or a pool of names of resources that exist."""
         self.tmp_dir = tmp_dir
         self.timeout = timeout
         self._counter = itertools.count(1)
@@ -64,13 +70,24 @@ class Prober:
         self._opened: set[str] = set()
 
     def fresh_name(self) -> tuple[str, str]:
-        """A resource nobody has used: ``(name, n)``, from the resource template."""
-        n = f"conformance-{self._run}-{next(self._counter)}"
+        """A resource nobody has used: ``(name, n)``, from the resource template or pool."""
+        if isinstance(self.resource_template, str):
+            n = f"conformance-{self._run}-{next(self._counter)}"
+        else:
+            n = str(next(self._counter) - 1)
         return self.name(self.resource_template, n), n
 
-    def name(self, template: str, n: str) -> str:
-        """A template's name for ``n``: ``{n}`` becomes ``n``, ``{tmp}`` the kit's folder."""
-        return template.replace("{n}", n).replace("{tmp}", self.tmp_dir)
+    def name(self, template: str | Sequence[str], n: str) -> str:
+        """A template's name for ``n``: ``{n}`` becomes ``n``, ``{tmp}`` the kit's folder; or
+        the ``n``-th name of a pool.
+        """
+        if isinstance(template, str):
+            return template.replace("{n}", n).replace("{tmp}", self.tmp_dir)
+        if int(n) >= len(template):
+            raise PoolExhaustedError(
+                f"the kit needs more than the {len(template)} resources it was given"
+            )
+        return template[int(n)]
 
     def behavior(self, name: str) -> int:
         """The wire value of a server behaviour by its short name."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -147,7 +147,9 @@ def _concurrent_new_one_winner(p: Prober) -> None:
     )
 
 
-def _spellings_one_session(p: Prober, other_spelling: str, joining: tuple[str, ...]) -> None:
+def _spellings_one_session(
+    p: Prober, other_spelling: str | Sequence[str], joining: tuple[str, ...]
+) -> None:
     name, n = p.fresh_name()
     first = p.initialize(name, "INITIALIZE_NEW")
     _expect(first.ok, f"INITIALIZE_NEW on {name!r} answered {first}")
@@ -184,7 +186,10 @@ _CHECKS: list[tuple[Rule, Callable[[Prober], None]]] = [
 
 
 def run_server_checks(
-    p: Prober, *, other_spelling: str | None, differs: Mapping[str, str] | None = None
+    p: Prober,
+    *,
+    other_spelling: str | Sequence[str] | None,
+    differs: Mapping[str, str] | None = None,
 ) -> list[Check]:
     """Every server rule, in order; each check closes the sessions it opened.
 
