@@ -217,3 +217,24 @@ def test_the_lock_benchmark_finds_no_overlap_and_prints_the_hand_over_beside_a_r
             output,
             re.MULTILINE,
         ), output
+
+
+def test_the_connection_benchmark_prints_queries_beside_pyvisa_direct_and_a_round_trip() -> None:
+    output = run_quick("connection_throughput.py")
+
+    assert re.search(
+        r"^PyVISA direct, 1 client +: +[\d,]+ queries/s \(the ceiling\)$", output, re.M
+    )
+    assert re.search(
+        r"^direct \+ one gRPC round trip +: +[\d,]+ queries/s \([\d.]+ x direct; a round trip "
+        r"is [\d.]+ ms\)$",
+        output,
+        re.M,
+    ), output
+    for clients in ("1 client ", "4 clients"):
+        assert re.search(
+            rf"^through the service, {clients} +: +[\d,]+ queries/s \([\d.]+ x direct\)$",
+            output,
+            re.M,
+        ), output
+    assert "every answer was its own question's" in output
