@@ -8,11 +8,13 @@ connection.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -431,3 +433,27 @@ def test_the_service_and_its_client_pass_the_conformance_kit(service: ServicePro
     service_report.raise_for_failures()
     client_report.raise_for_failures()
     assert "0 failed" in service_report.summary() and "skipped" not in service_report.summary()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts /proc/<pid>/fd")
+def test_sixty_four_connections_closed_give_their_descriptors_back(
+    service: ServiceProcess, stub: InstrumentConnectionStub
+) -> None:
+    def descriptors() -> int:
+        return len(os.listdir(f"/proc/{service.pid}/fd"))
+
+    with contextlib.ExitStack() as stack:
+        devices = [stack.enter_context(InstrumentServer()) for _ in range(65)]
+        warm = open_connection(stub, devices[64].resource_name)  # the service's first use
+        stub.CloseConnection(pb.CloseConnectionRequest(session_id=warm.session_id))
+        before = descriptors()
+        opened = [open_connection(stub, device.resource_name) for device in devices[:64]]
+        answers = {query(stub, each.session_id, "*IDN?") for each in opened}
+        during = descriptors()
+        for each in opened:
+            stub.CloseConnection(pb.CloseConnectionRequest(session_id=each.session_id))
+        after = descriptors()
+
+    assert answers == {IDENTITY.encode()}
+    assert during >= before + 64
+    assert after == before
