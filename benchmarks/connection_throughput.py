@@ -11,7 +11,8 @@ The instrument is the simulated SCPI instrument in its own process (``DIAGnostic
 answers at once), on a raw TCP socket, through pyvisa-py; it takes one client at a time, so the
 two ways are measured one after the other. Through the service: one client, then four clients
 sharing the session (their queries take turns on the one connection; every answer is checked to
-be its own question's). Everything binds 127.0.0.1 only.
+be its own question's), and one client sending QueryBatch calls of 100 queries. Everything binds
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from instrument_connection.instrument_connection_pb2_grpc import InstrumentConne
 from session_sharing_demo.programs import start_connection_service, start_simulated_instrument
 
 _logger = logging.getLogger("benchmarks.connection_throughput")
+BATCH = 100
 
 
 def resource_of(address: str) -> str:
@@ -95,6 +97,33 @@ def through_service(address: str, resource: str, count: int, clients: int) -> fl
     return clients * (count // clients) / seconds
 
 
+def batched(address: str, resource: str, count: int, size: int) -> float:
+    """Queries per second through the service in QueryBatch calls of ``size`` queries."""
+    with grpc.insecure_channel(address) as channel:
+        stub = InstrumentConnectionStub(channel)
+        session_id = stub.OpenConnection(
+            pb.OpenConnectionRequest(
+                resource_name=resource,
+                session_initialization_behavior=pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW,
+            ),
+            timeout=10,
+        ).session_id
+        started = time.perf_counter()
+        for first in range(0, count, size):
+            questions = [f"{number}".encode() for number in range(first, first + size)]
+            answers = stub.QueryBatch(
+                pb.QueryBatchRequest(
+                    session_id=session_id, commands=[b"DIAG:ECHO? " + q for q in questions]
+                ),
+                timeout=30,
+            ).answers
+            if list(answers) != questions:
+                raise AssertionError(f"a batch from query {first} got other answers")
+        seconds = time.perf_counter() - started
+        stub.CloseConnection(pb.CloseConnectionRequest(session_id=session_id), timeout=10)
+    return count // size * size / seconds
+
+
 def round_trip_ms(address: str, count: int) -> float:
     """Median of ``count`` ListSessions calls: one loopback gRPC round trip to this service."""
     with grpc.insecure_channel(address) as channel:
@@ -133,6 +162,11 @@ def run(count: int, quick: bool) -> None:
                 f"through the service, {clients} client{'s' if clients > 1 else ' '}     : "
                 f"{rate:8,.0f} queries/s ({rate / ceiling:.2f} x direct)"
             )
+        rate = batched(service.address, resource, count, BATCH)
+        print(
+            f"through the service, batches of {BATCH}: {rate:8,.0f} queries/s "
+            f"({rate / ceiling:.2f} x direct)"
+        )
         print("every answer was its own question's")
 
 

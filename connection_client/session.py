@@ -7,7 +7,7 @@ rules are :class:`session_core.client.SessionClient`'s).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import grpc
@@ -188,6 +188,27 @@ class InstrumentConnectionClient(SessionClient[Stub]):
             "query", lambda stub: stub.Query(request, timeout=self._deadline(timeout))
         )
         return bytes(response.data)
+
+    def query_many(self, commands: Sequence[str], *, timeout: float | None = None) -> list[str]:
+        """Query each command in turn, as one exchange and one call (a sweep, a poll); return
+        the answers as text. ``timeout`` is each query's.
+        """
+        answers = self.query_many_bytes([self._encoded(c) for c in commands], timeout=timeout)
+        return [self._decoded(answer) for answer in answers]
+
+    def query_many_bytes(
+        self, commands: Sequence[bytes], *, timeout: float | None = None
+    ) -> list[bytes]:
+        """Query each command in turn, as one exchange and one call; return the answers."""
+        request = pb.QueryBatchRequest(
+            session_id=self.session_id, commands=commands, timeout_in_milliseconds=_ms(timeout)
+        )
+        each = timeout or self.io_timeout or 2.0
+        response = self._call(
+            "query",
+            lambda stub: stub.QueryBatch(request, timeout=each * len(commands) + self._timeout),
+        )
+        return [bytes(answer) for answer in response.answers]
 
     # -- the session ---------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ DEFAULT_TIMEOUT_SECONDS = 2.0
 DEFAULT_TERMINATION = "\n"
 MAX_READ_BYTES = 4_000_000
 """The most one call reads: an answer must fit in one gRPC message (4 MiB by default)."""
+MAX_BATCH_COMMANDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,30 @@ class DeviceConnection:
         with self._exchange(timeout) as resource:
             resource.write_raw(self._terminated(command, raw))
             return self._read(resource, count)
+
+    def query_batch(
+        self, commands: Sequence[bytes], *, timeout: float, until: float
+    ) -> list[bytes]:
+        """Query each command in turn (each within ``timeout``, all before the monotonic time
+        ``until``); RESOURCE_EXHAUSTED once the answers pass :data:`MAX_READ_BYTES`.
+        """
+        answers: list[bytes] = []
+        size = 0
+        for command in commands:
+            left = until - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceededError(
+                    f"the caller's deadline came after {len(answers)} of {len(commands)} queries"
+                )
+            answer = self.query(command, raw=False, count=0, timeout=min(timeout, left))
+            size += len(answer)
+            if size > MAX_READ_BYTES:
+                raise ResourceExhaustedError(
+                    f"the answers of the first {len(answers) + 1} of {len(commands)} queries come "
+                    f"to more than {MAX_READ_BYTES:,} bytes; the rest were not sent"
+                )
+            answers.append(answer)
+        return answers
 
     def close(self) -> None:
         """Close the connection (the session is ending)."""

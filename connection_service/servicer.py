@@ -4,13 +4,19 @@ connection, and errors to gRPC status codes (``session_core.errors.reports_error
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import grpc
 import pyvisa
 
-from connection_service.device import MAX_READ_BYTES, DeviceConnection, Options
+from connection_service.device import (
+    MAX_BATCH_COMMANDS,
+    MAX_READ_BYTES,
+    DeviceConnection,
+    Options,
+)
 from connection_service.names import device_name
 from instrument_connection import instrument_connection_pb2 as pb
 from instrument_connection import instrument_connection_pb2_grpc
@@ -94,6 +100,25 @@ class InstrumentConnectionServicer(instrument_connection_pb2_grpc.InstrumentConn
                 request.command, raw=request.raw, count=request.byte_count, timeout=timeout
             )
         return pb.QueryResponse(data=data)
+
+    @reports_errors
+    def QueryBatch(  # noqa: N802 - gRPC method name
+        self, request: pb.QueryBatchRequest, context: grpc.ServicerContext
+    ) -> pb.QueryBatchResponse:
+        """Query each command in turn, as one exchange."""
+        count = len(request.commands)
+        if not 0 < count <= MAX_BATCH_COMMANDS:
+            raise InvalidArgumentError(
+                f"commands holds {count:,} commands; send 1 to {MAX_BATCH_COMMANDS:,}"
+            )
+        with self._using(request.session_id, context) as device:
+            timeout = self._timeout(device, request.timeout_in_milliseconds, context)
+            remaining = _remaining(context)
+            until = time.monotonic() + (
+                remaining - ANSWER_MARGIN_SECONDS if remaining is not None else 1e9
+            )
+            answers = device.query_batch(request.commands, timeout=timeout, until=until)
+        return pb.QueryBatchResponse(answers=answers)
 
     @reports_errors
     def CloseConnection(  # noqa: N802 - gRPC method name

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1instrument_connection/instrument_connection.proto\x12\x15instrument_connection\"|\n\x11\x43onnectionOptions\x12\x1f\n\x17timeout_in_milliseconds\x18\x01 \x01(\x05\x12\x18\n\x10read_termination\x18\x02 \x01(\t\x12\x19\n\x11write_termination\x18\x03 \x01(\t\x12\x11\n\tbaud_rate\x18\x04 \x01(\r\"\xc8\x01\n\x15OpenConnectionRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12]\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32\x34.instrument_connection.SessionInitializationBehavior\x12\x39\n\x07options\x18\x03 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\"\x9f\x01\n\x16OpenConnectionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\x12\x39\n\x07options\x18\x04 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\"^\n\x0cWriteRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0b\n\x03raw\x18\x03 \x01(\x08\x12\x1f\n\x17timeout_in_milliseconds\x18\x04 \x01(\x05\"\x0f\n\rWriteResponse\"V\n\x0bReadRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nbyte_count\x18\x02 \x01(\r\x12\x1f\n\x17timeout_in_milliseconds\x18\x03 \x01(\x05\"\x1c\n\x0cReadResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"u\n\x0cQueryRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x02 \x01(\x0c\x12\x0b\n\x03raw\x18\x03 \x01(\x08\x12\x12\n\nbyte_count\x18\x04 \x01(\r\x12\x1f\n\x17timeout_in_milliseconds\x18\x05 \x01(\x05\"\x1d\n\rQueryResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\",\n\x16\x43loseConnectionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x19\n\x17\x43loseConnectionResponse\"\x15\n\x13ListSessionsRequest\"S\n\x14ListSessionsResponse\x12;\n\x08sessions\x18\x01 \x03(\x0b\x32).instrument_connection.SessionDescription\"\xac\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12\x39\n\x07options\x18\x03 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\x12\x11\n\tconnected\x18\x04 \x01(\x08\x12\r\n\x05\x63\x61lls\x18\x05 \x01(\x03\x12\x0e\n\x06\x66\x61ults\x18\x06 \x01(\x03*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02\x32\xd9\x04\n\x14InstrumentConnection\x12m\n\x0eOpenConnection\x12,.instrument_connection.OpenConnectionRequest\x1a-.instrument_connection.OpenConnectionResponse\x12R\n\x05Write\x12#.instrument_connection.WriteRequest\x1a$.instrument_connection.WriteResponse\x12O\n\x04Read\x12\".instrument_connection.ReadRequest\x1a#.instrument_connection.ReadResponse\x12R\n\x05Query\x12#.instrument_connection.QueryRequest\x1a$.instrument_connection.QueryResponse\x12p\n\x0f\x43loseConnection\x12-.instrument_connection.CloseConnectionRequest\x1a..instrument_connection.CloseConnectionResponse\x12g\n\x0cListSessions\x12*.instrument_connection.ListSessionsRequest\x1a+.instrument_connection.ListSessionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n1instrument_connection/instrument_connection.proto\x12\x15instrument_connection\"|\n\x11\x43onnectionOptions\x12\x1f\n\x17timeout_in_milliseconds\x18\x01 \x01(\x05\x12\x18\n\x10read_termination\x18\x02 \x01(\t\x12\x19\n\x11write_termination\x18\x03 \x01(\t\x12\x11\n\tbaud_rate\x18\x04 \x01(\r\"\xc8\x01\n\x15OpenConnectionRequest\x12\x15\n\rresource_name\x18\x01 \x01(\t\x12]\n\x1fsession_initialization_behavior\x18\x02 \x01(\x0e\x32\x34.instrument_connection.SessionInitializationBehavior\x12\x39\n\x07options\x18\x03 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\"\x9f\x01\n\x16OpenConnectionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1f\n\x17new_session_initialized\x18\x02 \x01(\x08\x12\x15\n\rresource_name\x18\x03 \x01(\t\x12\x39\n\x07options\x18\x04 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\"^\n\x0cWriteRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x12\x0b\n\x03raw\x18\x03 \x01(\x08\x12\x1f\n\x17timeout_in_milliseconds\x18\x04 \x01(\x05\"\x0f\n\rWriteResponse\"V\n\x0bReadRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nbyte_count\x18\x02 \x01(\r\x12\x1f\n\x17timeout_in_milliseconds\x18\x03 \x01(\x05\"\x1c\n\x0cReadResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"u\n\x0cQueryRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x02 \x01(\x0c\x12\x0b\n\x03raw\x18\x03 \x01(\x08\x12\x12\n\nbyte_count\x18\x04 \x01(\r\x12\x1f\n\x17timeout_in_milliseconds\x18\x05 \x01(\x05\"\x1d\n\rQueryResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"Z\n\x11QueryBatchRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08\x63ommands\x18\x02 \x03(\x0c\x12\x1f\n\x17timeout_in_milliseconds\x18\x03 \x01(\x05\"%\n\x12QueryBatchResponse\x12\x0f\n\x07\x61nswers\x18\x01 \x03(\x0c\",\n\x16\x43loseConnectionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x19\n\x17\x43loseConnectionResponse\"\x15\n\x13ListSessionsRequest\"S\n\x14ListSessionsResponse\x12;\n\x08sessions\x18\x01 \x03(\x0b\x32).instrument_connection.SessionDescription\"\xac\x01\n\x12SessionDescription\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x15\n\rresource_name\x18\x02 \x01(\t\x12\x39\n\x07options\x18\x03 \x01(\x0b\x32(.instrument_connection.ConnectionOptions\x12\x11\n\tconnected\x18\x04 \x01(\x08\x12\r\n\x05\x63\x61lls\x18\x05 \x01(\x03\x12\x0e\n\x06\x66\x61ults\x18\x06 \x01(\x03*\xbc\x01\n\x1dSessionInitializationBehavior\x12/\n+SESSION_INITIALIZATION_BEHAVIOR_UNSPECIFIED\x10\x00\x12\x32\n.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW\x10\x01\x12\x36\n2SESSION_INITIALIZATION_BEHAVIOR_ATTACH_TO_EXISTING\x10\x02\x32\xbc\x05\n\x14InstrumentConnection\x12m\n\x0eOpenConnection\x12,.instrument_connection.OpenConnectionRequest\x1a-.instrument_connection.OpenConnectionResponse\x12R\n\x05Write\x12#.instrument_connection.WriteRequest\x1a$.instrument_connection.WriteResponse\x12O\n\x04Read\x12\".instrument_connection.ReadRequest\x1a#.instrument_connection.ReadResponse\x12R\n\x05Query\x12#.instrument_connection.QueryRequest\x1a$.instrument_connection.QueryResponse\x12\x61\n\nQueryBatch\x12(.instrument_connection.QueryBatchRequest\x1a).instrument_connection.QueryBatchResponse\x12p\n\x0f\x43loseConnection\x12-.instrument_connection.CloseConnectionRequest\x1a..instrument_connection.CloseConnectionResponse\x12g\n\x0cListSessions\x12*.instrument_connection.ListSessionsRequest\x1a+.instrument_connection.ListSessionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'instrument_connection.instrument_connection_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1305
-  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1493
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_start=1436
+  _globals['_SESSIONINITIALIZATIONBEHAVIOR']._serialized_end=1624
   _globals['_CONNECTIONOPTIONS']._serialized_start=76
   _globals['_CONNECTIONOPTIONS']._serialized_end=200
   _globals['_OPENCONNECTIONREQUEST']._serialized_start=203
@@ -51,16 +51,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_QUERYREQUEST']._serialized_end=915
   _globals['_QUERYRESPONSE']._serialized_start=917
   _globals['_QUERYRESPONSE']._serialized_end=946
-  _globals['_CLOSECONNECTIONREQUEST']._serialized_start=948
-  _globals['_CLOSECONNECTIONREQUEST']._serialized_end=992
-  _globals['_CLOSECONNECTIONRESPONSE']._serialized_start=994
-  _globals['_CLOSECONNECTIONRESPONSE']._serialized_end=1019
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1021
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1042
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1044
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1127
-  _globals['_SESSIONDESCRIPTION']._serialized_start=1130
-  _globals['_SESSIONDESCRIPTION']._serialized_end=1302
-  _globals['_INSTRUMENTCONNECTION']._serialized_start=1496
-  _globals['_INSTRUMENTCONNECTION']._serialized_end=2097
+  _globals['_QUERYBATCHREQUEST']._serialized_start=948
+  _globals['_QUERYBATCHREQUEST']._serialized_end=1038
+  _globals['_QUERYBATCHRESPONSE']._serialized_start=1040
+  _globals['_QUERYBATCHRESPONSE']._serialized_end=1077
+  _globals['_CLOSECONNECTIONREQUEST']._serialized_start=1079
+  _globals['_CLOSECONNECTIONREQUEST']._serialized_end=1123
+  _globals['_CLOSECONNECTIONRESPONSE']._serialized_start=1125
+  _globals['_CLOSECONNECTIONRESPONSE']._serialized_end=1150
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1152
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1173
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1175
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1258
+  _globals['_SESSIONDESCRIPTION']._serialized_start=1261
+  _globals['_SESSIONDESCRIPTION']._serialized_end=1433
+  _globals['_INSTRUMENTCONNECTION']._serialized_start=1627
+  _globals['_INSTRUMENTCONNECTION']._serialized_end=2327
 # @@protoc_insertion_point(module_scope)

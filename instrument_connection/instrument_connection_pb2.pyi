@@ -324,6 +324,57 @@ class QueryResponse(_message.Message):
 Global___QueryResponse: _TypeAlias = QueryResponse  # noqa: Y015
 
 @_typing.final
+class QueryBatchRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    COMMANDS_FIELD_NUMBER: _builtins.int
+    TIMEOUT_IN_MILLISECONDS_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    timeout_in_milliseconds: _builtins.int
+    """How long each query may take; 0: the session's timeout."""
+    @_builtins.property
+    def commands(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """Sent in order, each with the write termination."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        commands: _abc.Iterable[_builtins.bytes] | None = ...,
+        timeout_in_milliseconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commands", b"commands", "session_id", b"session_id", "timeout_in_milliseconds", b"timeout_in_milliseconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryBatchRequest: _TypeAlias = QueryBatchRequest  # noqa: Y015
+
+@_typing.final
+class QueryBatchResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def answers(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """The answers, in the order of the commands, each without the read termination."""
+
+    def __init__(
+        self,
+        *,
+        answers: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QueryBatchResponse: _TypeAlias = QueryBatchResponse  # noqa: Y015
+
+@_typing.final
 class CloseConnectionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

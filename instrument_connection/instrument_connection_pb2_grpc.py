@@ -54,6 +54,11 @@ class InstrumentConnectionStub:
                 request_serializer=instrument__connection_dot_instrument__connection__pb2.QueryRequest.SerializeToString,
                 response_deserializer=instrument__connection_dot_instrument__connection__pb2.QueryResponse.FromString,
                 _registered_method=True)
+        self.QueryBatch = channel.unary_unary(
+                '/instrument_connection.InstrumentConnection/QueryBatch',
+                request_serializer=instrument__connection_dot_instrument__connection__pb2.QueryBatchRequest.SerializeToString,
+                response_deserializer=instrument__connection_dot_instrument__connection__pb2.QueryBatchResponse.FromString,
+                _registered_method=True)
         self.CloseConnection = channel.unary_unary(
                 '/instrument_connection.InstrumentConnection/CloseConnection',
                 request_serializer=instrument__connection_dot_instrument__connection__pb2.CloseConnectionRequest.SerializeToString,
@@ -133,6 +138,21 @@ class InstrumentConnectionServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def QueryBatch(self, request, context):
+        """Writes each command and reads its answer (until the read termination), in order, as one
+        exchange: a sweep or a poll in one call instead of one call a query. Each query may take
+        timeout_in_milliseconds (0: the session's timeout); the caller's deadline bounds them all.
+
+        Status codes: those of Write and Read, for the first query that fails (the answers before it
+        are not returned; the connection is closed as after any fault), and
+        INVALID_ARGUMENT    commands is empty or holds more than 10,000 commands.
+        RESOURCE_EXHAUSTED  the answers come to more than 4,000,000 bytes: the commands after the one
+        that crossed the limit are not sent; the connection stays open.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CloseConnection(self, request, context):
         """Closes the connection and ends the session.
 
@@ -177,6 +197,11 @@ def add_InstrumentConnectionServicer_to_server(servicer, server):
                     servicer.Query,
                     request_deserializer=instrument__connection_dot_instrument__connection__pb2.QueryRequest.FromString,
                     response_serializer=instrument__connection_dot_instrument__connection__pb2.QueryResponse.SerializeToString,
+            ),
+            'QueryBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.QueryBatch,
+                    request_deserializer=instrument__connection_dot_instrument__connection__pb2.QueryBatchRequest.FromString,
+                    response_serializer=instrument__connection_dot_instrument__connection__pb2.QueryBatchResponse.SerializeToString,
             ),
             'CloseConnection': grpc.unary_unary_rpc_method_handler(
                     servicer.CloseConnection,
@@ -297,6 +322,33 @@ class InstrumentConnection:
             '/instrument_connection.InstrumentConnection/Query',
             instrument__connection_dot_instrument__connection__pb2.QueryRequest.SerializeToString,
             instrument__connection_dot_instrument__connection__pb2.QueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def QueryBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/instrument_connection.InstrumentConnection/QueryBatch',
+            instrument__connection_dot_instrument__connection__pb2.QueryBatchRequest.SerializeToString,
+            instrument__connection_dot_instrument__connection__pb2.QueryBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

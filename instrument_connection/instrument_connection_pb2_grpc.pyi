@@ -118,6 +118,17 @@ class InstrumentConnectionStub:
 
     Status codes: those of Write and Read.
     """
+    QueryBatch: _grpc.UnaryUnaryMultiCallable[_instrument_connection_pb2.QueryBatchRequest, _instrument_connection_pb2.QueryBatchResponse]
+    """Writes each command and reads its answer (until the read termination), in order, as one
+    exchange: a sweep or a poll in one call instead of one call a query. Each query may take
+    timeout_in_milliseconds (0: the session's timeout); the caller's deadline bounds them all.
+
+    Status codes: those of Write and Read, for the first query that fails (the answers before it
+    are not returned; the connection is closed as after any fault), and
+      INVALID_ARGUMENT    commands is empty or holds more than 10,000 commands.
+      RESOURCE_EXHAUSTED  the answers come to more than 4,000,000 bytes: the commands after the one
+                          that crossed the limit are not sent; the connection stays open.
+    """
     CloseConnection: _grpc.UnaryUnaryMultiCallable[_instrument_connection_pb2.CloseConnectionRequest, _instrument_connection_pb2.CloseConnectionResponse]
     """Closes the connection and ends the session.
 
@@ -183,6 +194,17 @@ class InstrumentConnectionAsyncStub(InstrumentConnectionStub):
     no other call of the session runs in between.
 
     Status codes: those of Write and Read.
+    """
+    QueryBatch: _aio.UnaryUnaryMultiCallable[_instrument_connection_pb2.QueryBatchRequest, _instrument_connection_pb2.QueryBatchResponse]  # type: ignore[assignment]
+    """Writes each command and reads its answer (until the read termination), in order, as one
+    exchange: a sweep or a poll in one call instead of one call a query. Each query may take
+    timeout_in_milliseconds (0: the session's timeout); the caller's deadline bounds them all.
+
+    Status codes: those of Write and Read, for the first query that fails (the answers before it
+    are not returned; the connection is closed as after any fault), and
+      INVALID_ARGUMENT    commands is empty or holds more than 10,000 commands.
+      RESOURCE_EXHAUSTED  the answers come to more than 4,000,000 bytes: the commands after the one
+                          that crossed the limit are not sent; the connection stays open.
     """
     CloseConnection: _aio.UnaryUnaryMultiCallable[_instrument_connection_pb2.CloseConnectionRequest, _instrument_connection_pb2.CloseConnectionResponse]  # type: ignore[assignment]
     """Closes the connection and ends the session.
@@ -270,6 +292,23 @@ class InstrumentConnectionServicer(metaclass=_abc_1.ABCMeta):
         no other call of the session runs in between.
 
         Status codes: those of Write and Read.
+        """
+
+    @_abc_1.abstractmethod
+    def QueryBatch(
+        self,
+        request: _instrument_connection_pb2.QueryBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_instrument_connection_pb2.QueryBatchResponse, _abc.Awaitable[_instrument_connection_pb2.QueryBatchResponse]]:
+        """Writes each command and reads its answer (until the read termination), in order, as one
+        exchange: a sweep or a poll in one call instead of one call a query. Each query may take
+        timeout_in_milliseconds (0: the session's timeout); the caller's deadline bounds them all.
+
+        Status codes: those of Write and Read, for the first query that fails (the answers before it
+        are not returned; the connection is closed as after any fault), and
+          INVALID_ARGUMENT    commands is empty or holds more than 10,000 commands.
+          RESOURCE_EXHAUSTED  the answers come to more than 4,000,000 bytes: the commands after the one
+                              that crossed the limit are not sent; the connection stays open.
         """
 
     @_abc_1.abstractmethod

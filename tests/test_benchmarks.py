@@ -237,4 +237,9 @@ def test_the_connection_benchmark_prints_queries_beside_pyvisa_direct_and_a_roun
             output,
             re.M,
         ), output
+    assert re.search(
+        r"^through the service, batches of 100: +[\d,]+ queries/s \([\d.]+ x direct\)$",
+        output,
+        re.M,
+    ), output
     assert "every answer was its own question's" in output

@@ -266,6 +266,39 @@ def test_queries_of_eight_clients_never_cross(
     assert (described.calls, described.faults) == (clients * per_client, 0)
 
 
+def test_a_batch_of_queries_is_one_exchange_answered_in_order(
+    service: ServiceProcess, instrument: ServiceProcess
+) -> None:
+    with InstrumentConnectionClient(resource(instrument), address=service.address) as device:
+        device.write("SOUR:VOLT 1.5")
+        answers = device.query_many(
+            ["*IDN?", "MEAS:VOLT?", *(f"DIAG:ECHO? {n}" for n in range(50))]
+        )
+        calls_before = device.query_many_bytes([b"*OPC?"])
+
+    assert answers == [IDENTITY, "+1.500000E+00", *(str(n) for n in range(50))]
+    assert calls_before == [b"1"]
+
+
+def test_a_bad_batch_is_invalid_argument_and_a_fault_inside_one_ends_it(
+    stub: InstrumentConnectionStub, instrument: ServiceProcess
+) -> None:
+    opened = open_connection(stub, resource(instrument), timeout_ms=300)
+
+    def batch(commands: list[bytes]) -> object:
+        return stub.QueryBatch(
+            pb.QueryBatchRequest(session_id=opened.session_id, commands=commands),
+            timeout=TIMEOUT,
+        )
+
+    for commands in ([], [b"*OPC?"] * 10_001):
+        code, details, _ = refused(lambda commands=commands: batch(commands))
+        assert code is StatusCode.INVALID_ARGUMENT and "1 to 10,000" in details
+    code, _, took = refused(lambda: batch([b"*IDN?", b"*CLS", b"*IDN?"]))  # *CLS: no answer
+    assert code is StatusCode.DEADLINE_EXCEEDED and took < 1.0
+    assert batch([b"DIAG:ECHO? fine"]).answers == [b"fine"]  # type: ignore[attr-defined]
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 
