@@ -233,8 +233,8 @@ class DeviceConnection:
 
     def _read(self, resource: MessageBasedResource, count: int) -> bytes:
         if count:
-            return resource.read_bytes(count)
-        data = resource.read_bytes(MAX_READ_BYTES, break_on_termchar=True)
+            return _read_bytes(resource, count, until_termination=False)
+        data = _read_bytes(resource, MAX_READ_BYTES, until_termination=True)
         termination = self.options.read_termination.encode("latin-1")
         if data.endswith(termination):
             return data[: -len(termination)]
@@ -247,6 +247,33 @@ class DeviceConnection:
             f"the answer of {self.name.display} ended without the read termination "
             f"{self.options.read_termination!r} ({len(data)} bytes came)"
         )
+
+
+_MESSAGE_ENDS = (
+    constants.StatusCode.success,
+    constants.StatusCode.success_termination_character_read,
+)
+
+
+def _read_bytes(resource: MessageBasedResource, count: int, *, until_termination: bool) -> bytes:
+    """Read ``count`` bytes, or up to the end of a message. PyVISA's own ``read_bytes`` loops
+    forever on an error status that a backend returns instead of raising (pyvisa-sim does); here
+    an error status raises, and a backend that never blocks still ends at the resource's timeout.
+    """
+    deadline = time.monotonic() + resource.timeout / 1000
+    data = bytearray()
+    while len(data) < count:
+        chunk, status = resource.visalib.read(
+            resource.session, min(resource.chunk_size, count - len(data))
+        )
+        if status < 0:
+            raise VisaIOError(status)
+        data.extend(chunk)
+        if until_termination and status in _MESSAGE_ENDS:
+            break
+        if not chunk and time.monotonic() >= deadline:
+            raise VisaIOError(constants.StatusCode.error_timeout)
+    return bytes(data)
 
 
 def _socket(resource: MessageBasedResource) -> socket.socket | None:

@@ -31,6 +31,7 @@ from instrument_connection.instrument_connection_pb2_grpc import InstrumentConne
 from session_core.conformance import check_client, check_service
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import start_connection_service, start_simulated_instrument
+from simulated_instrument import SIMULATED_DUT_YAML
 from simulated_instrument.scpi import IDENTITY
 from simulated_instrument.server import InstrumentServer
 from tests.grpc_helpers import rpc_error
@@ -490,3 +491,31 @@ def test_sixty_four_connections_closed_give_their_descriptors_back(
     assert answers == {IDENTITY.encode()}
     assert during >= before + 64
     assert after == before
+
+
+# -- pyvisa-sim ------------------------------------------------------------------------------------
+
+
+def test_the_service_runs_on_pyvisa_sim_from_the_shipped_yaml() -> None:
+    """No socket, no hardware: the same calls against pyvisa-sim's simulated device."""
+    library = f"{SIMULATED_DUT_YAML}@sim"
+    service = start_connection_service(discovery=False, arguments=["--visa-library", library])
+    try:
+        for name in ("tcpip::dut.example::5025::socket", "asrl3::instr"):
+            with InstrumentConnectionClient(
+                name, address=service.address, baud_rate=115_200
+            ) as device:
+                device.write("SOUR:VOLT 2.5")
+                assert device.query_many(["*IDN?", "MEAS:VOLT?"]) == [IDENTITY, "+2.500000E+00"]
+                assert device.query("NOT:A:COMMAND?") == "ERROR"
+        # pyvisa-sim opens a name it does not know (host names are case-sensitive to it) and
+        # answers every read with an error status: an error at once, never a hang
+        with InstrumentConnectionClient(
+            "TCPIP0::DUT.EXAMPLE::5025::SOCKET", address=service.address
+        ) as unknown:
+            started = time.monotonic()
+            with pytest.raises(DeviceUnavailableError, match="invalid"):
+                unknown.query("*IDN?")
+            assert time.monotonic() - started < 1.0
+    finally:
+        assert service.stop() == 0, service.stderr_tail
