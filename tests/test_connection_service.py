@@ -11,6 +11,8 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -519,3 +521,29 @@ def test_the_service_runs_on_pyvisa_sim_from_the_shipped_yaml() -> None:
             assert time.monotonic() - started < 1.0
     finally:
         assert service.stop() == 0, service.stderr_tail
+
+
+def test_a_client_killed_mid_query_leaves_the_session_usable_and_answers_in_step(
+    service: ServiceProcess, stub: InstrumentConnectionStub, instrument: ServiceProcess
+) -> None:
+    opened = open_connection(stub, resource(instrument))
+    write(stub, opened.session_id, "DIAG:DEL 0.5")
+    code = (
+        "import grpc, sys\n"
+        "from instrument_connection import instrument_connection_pb2 as pb\n"
+        "from instrument_connection.instrument_connection_pb2_grpc import "
+        "InstrumentConnectionStub\n"
+        f"stub = InstrumentConnectionStub(grpc.insecure_channel({service.address!r}))\n"
+        "print('asking', flush=True)\n"
+        f"stub.Query(pb.QueryRequest(session_id={opened.session_id!r}, "
+        "command=b'DIAG:ECHO? dead client'), timeout=30)\n"
+    )
+    client = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert client.stdout is not None and client.stdout.readline() == "asking\n"
+    time.sleep(0.2)  # its query is on the device now
+    client.send_signal(signal.SIGKILL)
+    client.wait(TIMEOUT)
+    write(stub, opened.session_id, "DIAG:DEL 0")
+
+    assert query(stub, opened.session_id, "DIAG:ECHO? next") == b"next"  # not the dead one's
+    assert session_of(stub, opened.session_id).faults == 0
