@@ -60,17 +60,22 @@ def direct(resource: str, count: int) -> float:
         manager.close()
 
 
+def open_session(stub: InstrumentConnectionStub, resource: str) -> str:
+    """A new session of the instrument's connection; its id."""
+    return stub.OpenConnection(
+        pb.OpenConnectionRequest(
+            resource_name=resource,
+            session_initialization_behavior=pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW,
+        ),
+        timeout=10,
+    ).session_id
+
+
 def through_service(address: str, resource: str, count: int, clients: int) -> float:
     """Queries per second through the service, ``clients`` threads sharing one session."""
     with grpc.insecure_channel(address) as channel:
         stub = InstrumentConnectionStub(channel)
-        session_id = stub.OpenConnection(
-            pb.OpenConnectionRequest(
-                resource_name=resource,
-                session_initialization_behavior=pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW,
-            ),
-            timeout=10,
-        ).session_id
+        session_id = open_session(stub, resource)
         wrong: list[str] = []
 
         def ask(client: int) -> None:
@@ -101,13 +106,7 @@ def batched(address: str, resource: str, count: int, size: int) -> float:
     """Queries per second through the service in QueryBatch calls of ``size`` queries."""
     with grpc.insecure_channel(address) as channel:
         stub = InstrumentConnectionStub(channel)
-        session_id = stub.OpenConnection(
-            pb.OpenConnectionRequest(
-                resource_name=resource,
-                session_initialization_behavior=pb.SESSION_INITIALIZATION_BEHAVIOR_INITIALIZE_NEW,
-            ),
-            timeout=10,
-        ).session_id
+        session_id = open_session(stub, resource)
         started = time.perf_counter()
         for first in range(0, count, size):
             questions = [f"{number}".encode() for number in range(first, first + size)]
