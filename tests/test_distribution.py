@@ -182,7 +182,7 @@ def test_every_start_bat_in_the_wheel_finds_the_python_it_was_installed_into(
     """
     environment = PureWindowsPath(r"C:\MyPlugin\.venv")
     scripts = [name for name in wheel.namelist() if name.endswith("/start.bat")]
-    assert len(scripts) == 6
+    assert len(scripts) == 7
     for name in scripts:
         text = wheel.read(name).decode("ascii")
         prefix = re.search(r'^set "PREFIX=%~dp0([^"]*)"\r$', text, re.MULTILINE)

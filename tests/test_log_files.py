@@ -67,4 +67,4 @@ def test_start_bat_tells_a_missing_uv_from_a_failed_sync(script: Path) -> None:
 
 
 def test_every_start_script_is_checked() -> None:
-    assert len(START_SCRIPTS) == 6
+    assert len(START_SCRIPTS) == 7

@@ -162,6 +162,16 @@ TARGETS = (
             "absolute_resolution": "Absolute resolution",
         },
     ),
+    MeasuiTarget(
+        "measurements.dut_supply_with_connection",
+        {
+            "dut_pin": "DUT pin",
+            "json_logger_pin": _LOGGER_PIN_LABEL,
+            "voltage_level": "Voltage level (V)",
+            "identity": "Identity",
+            "measured_voltage": "Measured voltage (V)",
+        },
+    ),
 )
 """The plug-ins of this project."""
 
