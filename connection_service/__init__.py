@@ -5,3 +5,7 @@ A session is one open connection, through PyVISA. Layers, one module each: ``nam
 device a VISA resource string names), ``device`` (the connection: write, read, query, faults),
 ``servicer`` (requests and status codes), ``server``/``cli`` (the process).
 """
+
+DISPLAY_NAME = "Instrument Connection Service"
+"""The service's name in its ready line and the NI Discovery Service (here, so that whoever only
+needs the name does not import PyVISA)."""

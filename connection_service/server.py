@@ -10,13 +10,13 @@ from pathlib import Path
 import pyvisa
 from ni.measurementlink.discovery.v1.client import DiscoveryClient
 
+from connection_service import DISPLAY_NAME
 from connection_service.servicer import SERVICE_NAME, InstrumentConnectionServicer
 from instrument_connection import instrument_connection_pb2_grpc
 from session_core import hosting
 from session_core.service_host import DEFAULT_HOST, ServiceHost
 
 SERVICE_CONFIG_PATH = Path(__file__).with_name("InstrumentConnection.serviceconfig")
-DISPLAY_NAME = "Instrument Connection Service"
 DEFAULT_VISA_LIBRARY = "@py"
 """PyVISA's pure-Python backend, pyvisa-py; ``""`` is the VISA library installed (NI-VISA)."""
 

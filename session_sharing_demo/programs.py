@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from connection_service.server import DISPLAY_NAME as CONNECTION_DISPLAY_NAME
+from connection_service import DISPLAY_NAME as CONNECTION_DISPLAY_NAME
 from lock_service.server import DISPLAY_NAME as LOCK_DISPLAY_NAME
 from logger_service.server import DISPLAY_NAME as LOGGER_DISPLAY_NAME
 from measurements.plugin_info import PluginInfo
