@@ -203,11 +203,8 @@ class InstrumentConnectionClient(SessionClient[Stub]):
         request = pb.QueryBatchRequest(
             session_id=self.session_id, commands=commands, timeout_in_milliseconds=_ms(timeout)
         )
-        each = timeout or self.io_timeout or 2.0
-        response = self._call(
-            "query",
-            lambda stub: stub.QueryBatch(request, timeout=each * len(commands) + self._timeout),
-        )
+        deadline = self._deadline(timeout, calls=len(commands))
+        response = self._call("query", lambda stub: stub.QueryBatch(request, timeout=deadline))
         return [bytes(answer) for answer in response.answers]
 
     # -- the session ---------------------------------------------------------------------------
@@ -233,9 +230,10 @@ class InstrumentConnectionClient(SessionClient[Stub]):
             pb.CloseConnectionRequest(session_id=self.session_id), timeout=self._timeout
         )
 
-    def _deadline(self, timeout: float | None) -> float:
+    def _deadline(self, timeout: float | None, *, calls: int = 1) -> float:
+        """The gRPC deadline of ``calls`` device calls of ``timeout`` (None: the session's)."""
         device_time = timeout or self.io_timeout or 2.0
-        return device_time + self._timeout
+        return device_time * calls + self._timeout
 
     def _call(self, action: str, call: Callable[[Stub], T]) -> T:
         self._require_open()

@@ -110,15 +110,15 @@ class DeviceConnection:
             return self._read(resource, count)
 
     def query_batch(
-        self, commands: Sequence[bytes], *, timeout: float, until: float
+        self, commands: Sequence[bytes], *, timeout: float, until: float | None
     ) -> list[bytes]:
         """Query each command in turn (each within ``timeout``, all before the monotonic time
-        ``until``); RESOURCE_EXHAUSTED once the answers pass :data:`MAX_READ_BYTES`.
+        ``until``, if any); RESOURCE_EXHAUSTED once the answers pass :data:`MAX_READ_BYTES`.
         """
         answers: list[bytes] = []
         size = 0
         for command in commands:
-            left = until - time.monotonic()
+            left = timeout if until is None else until - time.monotonic()
             if left <= 0:
                 raise DeadlineExceededError(
                     f"the caller's deadline came after {len(answers)} of {len(commands)} queries"

@@ -5,8 +5,7 @@ connection, and errors to gRPC status codes (``session_core.errors.reports_error
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import grpc
 import pyvisa
@@ -20,14 +19,10 @@ from connection_service.device import (
 from connection_service.names import device_name
 from instrument_connection import instrument_connection_pb2 as pb
 from instrument_connection import instrument_connection_pb2_grpc
+from session_core import hosting
 from session_core.behaviors import InitializationBehavior
-from session_core.errors import (
-    DeadlineExceededError,
-    InvalidArgumentError,
-    NotFoundError,
-    reports_errors,
-)
-from session_core.registry import Session, SessionRegistry
+from session_core.errors import DeadlineExceededError, InvalidArgumentError, reports_errors
+from session_core.registry import SessionRegistry
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["InstrumentConnection"].full_name
 ANSWER_MARGIN_SECONDS = 0.05
@@ -113,9 +108,9 @@ class InstrumentConnectionServicer(instrument_connection_pb2_grpc.InstrumentConn
             )
         with self._using(request.session_id, context) as device:
             timeout = self._timeout(device, request.timeout_in_milliseconds, context)
-            remaining = _remaining(context)
-            until = time.monotonic() + (
-                remaining - ANSWER_MARGIN_SECONDS if remaining is not None else 1e9
+            remaining = hosting.time_left(context)
+            until = (
+                None if remaining is None else time.monotonic() + remaining - ANSWER_MARGIN_SECONDS
             )
             answers = device.query_batch(request.commands, timeout=timeout, until=until)
         return pb.QueryBatchResponse(answers=answers)
@@ -151,41 +146,25 @@ class InstrumentConnectionServicer(instrument_connection_pb2_grpc.InstrumentConn
         """At shutdown: close every connection."""
         self.registry.close_all()
 
-    @contextmanager
-    def _using(self, session_id: str, context: grpc.ServicerContext) -> Iterator[DeviceConnection]:
+    def _using(
+        self, session_id: str, context: grpc.ServicerContext
+    ) -> AbstractContextManager[DeviceConnection]:
         """The session's device, once the session's earlier calls are done (or the caller's
-        deadline comes first: DEADLINE_EXCEEDED).
+        deadline comes first: DEADLINE_EXCEEDED, nothing sent).
         """
-        session: Session[DeviceConnection] = self.registry.get(session_id)
-        remaining = _remaining(context)
-        if not session.lock.acquire(timeout=-1 if remaining is None else max(0.0, remaining)):
-            raise DeadlineExceededError(
-                "the caller's deadline came while an earlier call of this session still ran; "
-                "nothing was sent"
-            )
-        try:
-            if session.closed:
-                raise NotFoundError(f"session '{session_id}' was closed")
-            yield session.resource
-        finally:
-            session.lock.release()
+        return self.registry.use(session_id, timeout=hosting.time_left(context))
 
     @staticmethod
     def _timeout(device: DeviceConnection, timeout_ms: int, context: grpc.ServicerContext) -> float:
         if timeout_ms < 0:
             raise InvalidArgumentError(f"timeout_in_milliseconds is negative ({timeout_ms})")
         timeout = timeout_ms / 1000 if timeout_ms else device.options.timeout
-        remaining = _remaining(context)
+        remaining = hosting.time_left(context)
         if remaining is None:
             return timeout
         if remaining <= ANSWER_MARGIN_SECONDS:
             raise DeadlineExceededError("the caller's deadline is too close; nothing was sent")
         return min(timeout, remaining - ANSWER_MARGIN_SECONDS)
-
-
-def _remaining(context: grpc.ServicerContext) -> float | None:
-    remaining = context.time_remaining()
-    return None if remaining is None or remaining > 1e9 else remaining  # 1e9: no deadline
 
 
 def _check_count(count: int) -> None:

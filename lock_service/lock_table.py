@@ -320,8 +320,6 @@ class LockTable:
         """When the wait ends, and whether the caller's deadline (not ``wait``) decides it."""
         now = time.monotonic()
         remaining = caller.time_remaining()
-        if remaining is not None and remaining > 1e9:  # gRPC's "no deadline": the far future
-            remaining = None
         by_caller = None if remaining is None else now + remaining - DEADLINE_MARGIN_SECONDS
         by_wait = None if wait is None else now + wait
         if by_caller is not None and (by_wait is None or by_caller < by_wait):

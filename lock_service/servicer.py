@@ -15,6 +15,7 @@ from hardware_lock import hardware_lock_pb2_grpc
 from lock_service.backends import Backend
 from lock_service.lock_table import DEFAULT_MAX_WAITERS, Caller, Hold, LockTable, Request
 from lock_service.names import lock_name
+from session_core import hosting
 from session_core.behaviors import InitializationBehavior
 from session_core.errors import (
     CancelledError,
@@ -37,7 +38,7 @@ def _caller(context: grpc.ServicerContext) -> Caller:
         if not context.add_callback(callback):  # the call has already ended
             callback()
 
-    return Caller(time_remaining=context.time_remaining, on_gone=on_gone)
+    return Caller(time_remaining=lambda: hosting.time_left(context), on_gone=on_gone)
 
 
 def _acquired(session: Session[Hold], created: bool) -> pb.AcquireLockResponse:

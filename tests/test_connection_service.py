@@ -302,6 +302,28 @@ def test_a_bad_batch_is_invalid_argument_and_a_fault_inside_one_ends_it(
     assert batch([b"DIAG:ECHO? fine"]).answers == [b"fine"]  # type: ignore[attr-defined]
 
 
+def test_a_call_whose_deadline_comes_while_it_waits_its_turn_sends_nothing(
+    stub: InstrumentConnectionStub, instrument: ServiceProcess
+) -> None:
+    opened = open_connection(stub, resource(instrument))
+    write(stub, opened.session_id, "DIAG:DEL 0.8")
+    slow = stub.Query.future(
+        pb.QueryRequest(session_id=opened.session_id, command=b"*IDN?"), timeout=TIMEOUT
+    )
+    time.sleep(0.1)  # the slow query has the session now
+
+    code, _, took = refused(
+        lambda: stub.Write(
+            pb.WriteRequest(session_id=opened.session_id, data=b"SOUR:VOLT 7"), timeout=0.3
+        )
+    )
+    assert code is StatusCode.DEADLINE_EXCEEDED and took < 0.6
+    assert bytes(slow.result().data) == IDENTITY.encode()
+    write(stub, opened.session_id, "DIAG:DEL 0")
+
+    assert query(stub, opened.session_id, "SOUR:VOLT?") == b"+0.000000E+00"  # never set to 7
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 

@@ -360,6 +360,20 @@ def bind_insecure(server: grpc.Server, host: str, port: int) -> int:
     return bound
 
 
+NO_DEADLINE_SECONDS = 1e9
+"""More time than this left means the call has no deadline: gRPC reports its far future."""
+
+
+def time_left(context: grpc.ServicerContext) -> float | None:
+    """Seconds until the caller's deadline; None when the call has none.
+
+    gRPC's Python server reports "no deadline" as centuries away, which a sleep or a lock wait
+    refuses to take.
+    """
+    remaining: float | None = context.time_remaining()
+    return None if remaining is None or remaining > NO_DEADLINE_SECONDS else remaining
+
+
 def ready_prefix(display_name: str) -> str:
     """The start of a service's ready line: ``<display name> listening on <host:port>``."""
     return f"{display_name} listening on "

@@ -26,7 +26,13 @@ from datetime import datetime, timezone
 from typing import Generic, Protocol, TypeVar
 
 from session_core.behaviors import InitializationBehavior
-from session_core.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError, excerpt
+from session_core.errors import (
+    AlreadyExistsError,
+    DeadlineExceededError,
+    InvalidArgumentError,
+    NotFoundError,
+    excerpt,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -129,13 +135,24 @@ class SessionRegistry(Generic[ResourceT]):
         return session
 
     @contextmanager
-    def use(self, session_id: str) -> Iterator[ResourceT]:
-        """Hold the session's lock while working on its resource."""
+    def use(self, session_id: str, *, timeout: float | None = None) -> Iterator[ResourceT]:
+        """Hold the session's lock while working on its resource.
+
+        ``timeout``: how long to wait for the session's earlier calls (the caller's deadline);
+        DEADLINE_EXCEEDED when they still run then, and nothing is done. None: as long as it takes.
+        """
         session = self.get(session_id)
-        with session.lock:
+        if not session.lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise DeadlineExceededError(
+                "the caller's deadline came while an earlier call of this session still ran; "
+                "nothing was done"
+            )
+        try:
             if session.closed:
                 raise NotFoundError(f"session '{session_id}' was closed")
             yield session.resource
+        finally:
+            session.lock.release()
 
     def close(self, session_id: str) -> Session[ResourceT]:
         """Close the session: later lookups fail; writes in flight finish first."""
