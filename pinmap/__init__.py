@@ -1,4 +1,5 @@
-r"""The pin map of the session-sharing examples: two NI instruments, a log file and a database.
+r"""The pin maps of the session-sharing examples: NI instruments, a log file, a database, a lock
+and a device connection.
 
 :data:`PIN_MAP_PATH` (``SessionSharing.pinmap``) declares:
 
@@ -40,6 +41,7 @@ import os
 from pathlib import Path
 from xml.dom import minidom
 
+from connection_client import INSTRUMENT_CONNECTION_INSTRUMENT_TYPE
 from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, resolve_resource_name
 from results_client import RESULTS_DATABASE_INSTRUMENT_TYPE
 
@@ -50,6 +52,15 @@ TWO_SOCKETS_PIN_MAP_PATH = PIN_MAP_PATH.with_name("TwoSockets.pinmap")
 """The pin map of two test sockets (sites 0 and 1) that share one DMM under a hardware lock: the
 same instruments, the DMM pin on both sites, and the lock ``Shared DMM`` (a ``HardwareLockService``
 custom instrument) on the system pin ``LockPin``."""
+
+DUT_SUPPLY_PIN_MAP_PATH = PIN_MAP_PATH.with_name("DutSupply.pinmap")
+"""The pin map of a DUT whose supply is set over its control connection and measured by the DMM:
+``DMM1`` on ``DMMPin``, the log file on ``LoggerPin`` and the device (an
+``InstrumentConnectionService`` custom instrument named by its VISA resource string, by default
+the simulated instrument's ``TCPIP0::127.0.0.1::5025::SOCKET``) on ``DutPin``, site 0."""
+
+DEFAULT_DEVICE_RESOURCE_NAME = "TCPIP0::127.0.0.1::5025::SOCKET"
+"""The device instrument's name in the committed DUT supply pin map."""
 
 DEFAULT_LOG_RESOURCE_NAME = "~/session_sharing_log.ndjson"
 """The logger instrument's name in the committed pin map."""
@@ -62,6 +73,7 @@ DMM_PIN = "DMMPin"
 LOGGER_PIN = "LoggerPin"
 RESULTS_PIN = "ResultsPin"
 LOCK_PIN = "LockPin"
+DUT_PIN = "DutPin"
 
 _BOM = b"\xef\xbb\xbf"
 _CONNECTION_ELEMENTS = ("Connection", "SystemConnection")
@@ -90,10 +102,12 @@ def render_pin_map(
     destination: str | os.PathLike[str],
     *,
     database: str | os.PathLike[str] | None = None,
+    device: str | None = None,
     source: str | os.PathLike[str] = PIN_MAP_PATH,
 ) -> Path:
     """Write ``source`` (default: the committed pin map) to ``destination``, naming the logger
-    instrument ``log_path`` and the results database instrument ``database``; return the
+    instrument ``log_path``, the results database instrument ``database`` and the device
+    connection ``device`` (a VISA resource string; default: as in ``source``); return the
     destination.
 
     ``database`` defaults to the log path with the suffix ``.db`` (``run.ndjson`` → ``run.db``),
@@ -103,8 +117,9 @@ def render_pin_map(
     (normally absolute; ``~`` and environment variables are kept for the clients to expand).
 
     Raises:
-        PinMapError: ``source`` does not declare exactly one ``JsonLoggerService`` instrument.
-        ValueError: ``log_path`` or ``database`` is empty.
+        PinMapError: ``source`` does not declare exactly one ``JsonLoggerService`` instrument,
+            or ``device`` is given and it does not declare exactly one device connection.
+        ValueError: ``log_path``, ``database`` or ``device`` is empty.
     """
     names = {JSON_LOGGER_INSTRUMENT_TYPE: os.fspath(log_path)}
     if not names[JSON_LOGGER_INSTRUMENT_TYPE].strip():
@@ -114,12 +129,16 @@ def render_pin_map(
     )
     if not database_name.strip():
         raise ValueError("the database name must not be empty")
+    if device is not None and not device.strip():
+        raise ValueError("the device's resource string must not be empty")
     document = minidom.parse(os.fspath(source))
     try:
         _custom_instrument(document, source)  # exactly one logger instrument
         if _instruments(document, RESULTS_DATABASE_INSTRUMENT_TYPE):
             _custom_instrument(document, source, RESULTS_DATABASE_INSTRUMENT_TYPE)
             names[RESULTS_DATABASE_INSTRUMENT_TYPE] = database_name
+        if device is not None:
+            names[INSTRUMENT_CONNECTION_INSTRUMENT_TYPE] = device
         for type_id, name in names.items():
             _rename(document, _custom_instrument(document, source, type_id), name)
         # minidom writes the declaration and the root element on one line; NI's files do not.

@@ -14,14 +14,11 @@ import time
 from pathlib import Path
 
 import click
-import grpc
-from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
-from json_logger import json_logger_pb2, json_logger_pb2_grpc
 from logger_client import read_records
-from results_database import results_database_pb2, results_database_pb2_grpc
+from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.report import format_events, session_events, text_table
-from session_sharing_demo.services import PLUGINS, Services, start_services
+from session_sharing_demo.services import PLUGINS, start_services
 from teststand.runner import format_report, run_sequence
 from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
 
@@ -31,39 +28,6 @@ _STARTED = time.monotonic()
 def progress(message: str) -> None:
     """Show what the demo is doing (this is a program's output, not a library's log)."""
     click.echo(f"[{time.monotonic() - _STARTED:5.2f}s] {message}")
-
-
-def leftovers(services: Services) -> list[str]:
-    """Anything the run left open or registered; empty when Cleanup did its job."""
-    found = []
-    assert services.logger is not None
-    with grpc.insecure_channel(services.logger.address) as channel:
-        stub = json_logger_pb2_grpc.JsonLoggerStub(channel)
-        open_files = stub.ListSessions(json_logger_pb2.ListSessionsRequest()).sessions
-    found += [f"open log-file session {s.session_id} ({s.resource_name})" for s in open_files]
-    if services.results is not None:
-        with grpc.insecure_channel(services.results.address) as channel:
-            results = results_database_pb2_grpc.ResultsDatabaseStub(channel)
-            databases = results.ListSessions(results_database_pb2.ListSessionsRequest()).sessions
-        found += [f"open database session {s.session_id} ({s.resource_name})" for s in databases]
-    sessions = SessionManagementClient()
-    with sessions.reserve_all_registered_sessions(timeout=0) as reservation:
-        found += [f"registered session {info.session_name}" for info in reservation.session_info]
-    try:  # every session of the pin map must be free: reserving all of them at once succeeds
-        with sessions.reserve_sessions(PinMapContext(services.pin_map_id, sites=[0]), timeout=0):
-            pass
-    except grpc.RpcError as error:
-        found.append(f"a session is still reserved: {error.details()}")
-    platform = services.local_platform
-    if platform is not None:
-        from local_ni_platform.device_server import DeviceServerPart
-        from local_ni_platform.platform import LocalPlatform
-
-        assert isinstance(platform, LocalPlatform)
-        for part in platform.parts:
-            if isinstance(part, DeviceServerPart):
-                found += [f"open instrument session {name}" for name in part.repository.names()]
-    return found
 
 
 DMM_STEP = "NI-DMM measurement with logger"

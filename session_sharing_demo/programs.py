@@ -114,6 +114,18 @@ def start_lock_service(
     )
 
 
+def connection_service_process(
+    arguments: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    log_file: Path | None = None,
+) -> ServiceProcess:
+    """A not yet started ``python -m connection_service`` child process with ``arguments``."""
+    return _session_service_process(
+        "connection_service", CONNECTION_DISPLAY_NAME, arguments, env, log_file
+    )
+
+
 def start_connection_service(
     *,
     port: int = 0,
@@ -124,12 +136,8 @@ def start_connection_service(
 ) -> ServiceProcess:
     """Start ``python -m connection_service`` (with extra ``arguments``) and return its handle."""
     return _started(
-        _session_service_process(
-            "connection_service",
-            CONNECTION_DISPLAY_NAME,
-            _port_and_discovery(port, discovery) + list(arguments),
-            env,
-            log_file,
+        connection_service_process(
+            _port_and_discovery(port, discovery) + list(arguments), env=env, log_file=log_file
         )
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from measurements.plugin_info import PluginInfo
 from pinmap import PIN_MAP_PATH, render_pin_map
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import (
+    connection_service_process,
     lock_service_process,
     logger_service_process,
     plugin_process,
@@ -43,6 +45,7 @@ class Services:
     logger: ServiceProcess | None = None
     results: ServiceProcess | None = None
     lock: ServiceProcess | None = None
+    connection: ServiceProcess | None = None
     plugins: dict[str, ServiceProcess] = field(default_factory=dict)
 
 
@@ -80,14 +83,15 @@ def register_pin_map(
     log_path: Path,
     database_path: Path | None = None,
     *,
+    device: str | None = None,
     source: Path = PIN_MAP_PATH,
 ) -> str:
-    """Register the session-sharing pin map (or ``source``) naming ``log_path`` and
-    ``database_path``.
+    """Register the session-sharing pin map (or ``source``) naming ``log_path``,
+    ``database_path`` and ``device`` (see :func:`pinmap.render_pin_map`).
     """
     pin_map_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pin-map-")))
     pin_map = render_pin_map(
-        log_path, pin_map_dir / source.name, database=database_path, source=source
+        log_path, pin_map_dir / source.name, database=database_path, device=device, source=source
     )
     pin_map_id: str = PinMapClient().update_pin_map(pin_map)
     return pin_map_id
@@ -99,17 +103,21 @@ def start_processes(
     plugins: tuple[PluginInfo, ...] = PLUGINS,
     results_service: bool = True,
     lock_service: bool = False,
+    connection_service: Sequence[str] | None = None,
 ) -> tuple[ServiceProcess, ServiceProcess | None, dict[str, ServiceProcess]]:
     """Start the JSON Logger Service, the Results Database Service (and the Hardware Lock
-    Service, when asked for) and ``plugins`` side by side; stop them with ``stack``. Return the
-    logger, the results service (None when not asked for) and the rest by display name (the lock
-    service as ``"lock"``).
+    Service, and the Instrument Connection Service with the arguments ``connection_service``,
+    when asked for) and ``plugins`` side by side; stop them with ``stack``. Return the logger,
+    the results service (None when not asked for) and the rest by display name (the lock service
+    as ``"lock"``, the connection service as ``"connection"``).
     """
     processes = {"logger": logger_service_process()}
     if results_service:
         processes["results"] = results_service_process()
     if lock_service:
         processes["lock"] = lock_service_process()
+    if connection_service is not None:
+        processes["connection"] = connection_service_process(connection_service)
     processes.update({p.display_name: plugin_process(p) for p in plugins})
     for process in processes.values():
         stack.callback(_stop_if_started, process)

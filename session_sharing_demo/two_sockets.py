@@ -19,12 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-import grpc
-from ni.measurementlink.sessionmanagement.v1.client import SessionManagementClient
 
-from hardware_lock import hardware_lock_pb2, hardware_lock_pb2_grpc
 from logger_client import read_records
 from pinmap import TWO_SOCKETS_PIN_MAP_PATH
+from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.services import (
     PLUGINS,
     Services,
@@ -69,17 +67,6 @@ def fencing_tokens(log_path: Path, reports: list[RunReport]) -> dict[int, int]:
     return tokens
 
 
-def leftovers(lock_address: str) -> list[str]:
-    """Holds or registered sessions the run left behind; empty when Cleanup did its job."""
-    with grpc.insecure_channel(lock_address) as channel:
-        stub = hardware_lock_pb2_grpc.HardwareLockStub(channel)
-        holds = stub.ListSessions(hardware_lock_pb2.ListSessionsRequest()).sessions
-    found = [f"hold {h.session_id} of '{h.resource_name}' by {h.holder}" for h in holds]
-    with SessionManagementClient().reserve_all_registered_sessions(timeout=0) as reservation:
-        found += [f"registered session {info.session_name}" for info in reservation.session_info]
-    return found
-
-
 def check(lanes: list[SocketLane], reports: list[RunReport]) -> list[str]:
     """What would be wrong: a failed step, overlapping holds, tokens not growing."""
     problems = [f"socket {r.socket}: step '{s.name}' failed" for r in reports for s in r.failed]
@@ -117,7 +104,7 @@ def run_two_sockets(log_path: Path, svg_path: Path | None) -> bool:
         if svg_path is not None:
             svg_path.write_text(timeline_svg(lanes), encoding="utf-8")
             progress(f"wrote the timeline picture {svg_path}")
-        problems = check(lanes, reports) + leftovers(services.lock.address)
+        problems = check(lanes, reports) + leftovers(services)
     progress("stopped everything the demo started")
     for problem in problems:
         click.echo(f"PROBLEM: {problem}", err=True)

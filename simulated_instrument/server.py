@@ -29,6 +29,10 @@ class InstrumentServer:
         self._listener = socket.create_server((host, port))
         self.host, self.port = self._listener.getsockname()[:2]
         self._client: socket.socket | None = None
+        self.accepted = 0
+        """Connections served so far (a program can tell how many times it was connected to)."""
+        self.refused = 0
+        """Connections closed at once because another client was connected."""
         self._busy = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._accept, name="instrument-accept", daemon=True)
@@ -37,6 +41,11 @@ class InstrumentServer:
     def resource_name(self) -> str:
         """The VISA resource string that reaches this instrument."""
         return f"TCPIP0::{self.host}::{self.port}::SOCKET"
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client is connected now."""
+        return self._client is not None
 
     def __enter__(self) -> InstrumentServer:
         self._thread.start()
@@ -67,8 +76,10 @@ class InstrumentServer:
                 return  # closed by stop()
             if not self._busy.acquire(blocking=False):
                 _logger.info("Refused %s: another client is connected", peer)
+                self.refused += 1
                 _shut(connection)
                 continue
+            self.accepted += 1
             self._client = connection
             threading.Thread(
                 target=self._serve, args=(connection, peer), name="instrument-client", daemon=True

@@ -10,6 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from session_sharing_demo import dut_supply
+from simulated_instrument.scpi import IDENTITY
+from teststand.runner import RunReport, StepResult, StepStatus
+from teststand.sequence import StepGroup
+
 
 def test_demo_shares_one_session_and_leaves_nothing_running(tmp_path: Path) -> None:
     env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "platform")}
@@ -114,3 +121,62 @@ def test_two_sockets_take_turns_on_the_shared_dmm_and_draw_the_timeline(tmp_path
     svg = svg_path.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and svg.count("held the lock") == 2
     assert processes_with_env(env["NI_LOCAL_PLATFORM_DIR"]) == []
+
+
+@pytest.mark.parametrize("device", ["socket", "pyvisa-sim"])
+def test_the_dut_supply_steps_share_the_devices_one_connection(tmp_path: Path, device: str) -> None:
+    env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "platform")}
+    log_path = tmp_path / "dut.ndjson"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "session_sharing_demo.dut_supply",
+            "--device",
+            device,
+            "--log",
+            str(log_path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Demo succeeded" in result.stdout and "PROBLEM" not in result.stderr
+    assert "Result: Passed (8 passed, 0 failed, 0 skipped)" in result.stdout
+    assert "set to 2.5 V over its one connection and read back 2.5 V" in result.stdout
+    if device == "socket":
+        assert "accepted 1 connection(s) and refused 0 during the run; it is free again" in (
+            result.stdout
+        )
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [r["measurement_name"] for r in records] == [
+        "DUT Supply with Connection (Py)",
+        "NI-DMM with Logger (Py)",
+    ]
+    assert records[0]["measurement_outputs"]["identity"] == IDENTITY
+    assert records[0]["session_id"] == records[1]["session_id"]
+    assert processes_with_env(env["NI_LOCAL_PLATFORM_DIR"]) == []
+
+
+def test_the_dut_supply_demo_names_a_reading_away_from_the_level_set() -> None:
+    def step(name: str, value: dict[str, float]) -> StepResult:
+        return StepResult(StepGroup.MAIN, name, StepStatus.PASSED, value=value)
+
+    report = RunReport(
+        "DutSupply",
+        "pin map",
+        (
+            step(dut_supply.DUT_STEP, {"measured_voltage": 2.5}),
+            step(dut_supply.DMM_STEP, {"measured_value": 0.0}),
+        ),
+        duration=0.1,
+    )
+
+    assert dut_supply.check_readings(report, 2.5) == [
+        "the DUT's supply was set to 2.5 V but measured by the NI-DMM 0 V"
+    ]

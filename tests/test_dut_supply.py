@@ -16,15 +16,15 @@ import pytest
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 from ni.measurementlink.sessionmanagement.v1.client import PinMapContext, SessionManagementClient
 
-from connection_client import INSTRUMENT_CONNECTION_INSTRUMENT_TYPE
 from instrument_connection import instrument_connection_pb2 as pb
 from instrument_connection.instrument_connection_pb2_grpc import InstrumentConnectionStub
 from local_ni_platform.activation import activate
 from local_ni_platform.platform import LocalPlatform
 from local_ni_platform.session_management import pin_map_and_session_management_parts
-from logger_client import JSON_LOGGER_INSTRUMENT_TYPE, read_records
+from logger_client import read_records
 from measurements.client import MeasurementClient
 from measurements.dut_supply_with_connection import PLUGIN
+from pinmap import DUT_SUPPLY_PIN_MAP_PATH, render_pin_map
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import (
     plugin_process,
@@ -37,33 +37,6 @@ from teststand import teststand_instrument_connection as connection_module
 from teststand.sequence_context import StandInSequenceContext
 
 
-def write_pin_map(folder: Path, log_path: Path, device: str) -> Path:
-    """The log file and the device as custom instruments, on system pins."""
-    path = folder / "Dut.pinmap"
-    path.write_text(
-        f"""<?xml version="1.0" encoding="utf-8"?>
-<PinMap xmlns="http://www.ni.com/TestStand/SemiconductorModule/PinMap.xsd" schemaVersion="1.6">
-  <Instruments>
-    <Instrument name="{log_path}" instrumentTypeId="{JSON_LOGGER_INSTRUMENT_TYPE}">
-      <Channel id="0" />
-    </Instrument>
-    <Instrument name="{device}" instrumentTypeId="{INSTRUMENT_CONNECTION_INSTRUMENT_TYPE}">
-      <Channel id="0" />
-    </Instrument>
-  </Instruments>
-  <Pins><SystemPin name="LoggerPin" /><SystemPin name="DutPin" /></Pins>
-  <Sites><Site siteNumber="0" /></Sites>
-  <Connections>
-    <SystemConnection pin="LoggerPin" instrument="{log_path}" channel="0" />
-    <SystemConnection pin="DutPin" instrument="{device}" channel="0" />
-  </Connections>
-</PinMap>
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 class Rig:
     """The platform, both services and the plug-in, shared by this module."""
 
@@ -73,7 +46,11 @@ class Rig:
 
     def pin_map(self, folder: Path, device: str) -> tuple[PinMapContext, Path]:
         log_path = folder / "shared.ndjson"
-        pin_map_id = PinMapClient().update_pin_map(write_pin_map(folder, log_path, device))
+        pin_map_id = PinMapClient().update_pin_map(
+            render_pin_map(
+                log_path, folder / "DutSupply.pinmap", device=device, source=DUT_SUPPLY_PIN_MAP_PATH
+            )
+        )
         return PinMapContext(pin_map_id=pin_map_id, sites=[0]), log_path
 
     def open_connections(self) -> list[pb.SessionDescription]:
@@ -155,4 +132,4 @@ def test_a_device_it_cannot_reach_is_unavailable_naming_it_and_nothing_is_held(
     )
     assert rig.open_connections() == [] and read_records(log_path) == []
     with SessionManagementClient().reserve_sessions(context, timeout=0) as reservation:
-        assert len(reservation.session_info) == 2  # both pins free again
+        assert len(reservation.session_info) == 3  # every pin of the pin map free again

@@ -623,6 +623,27 @@ def test_render_pin_map_renames_the_custom_instruments_and_their_connections(
     assert ET.canonicalize(text) == ET.canonicalize(expected)
 
 
+def test_render_pin_map_names_the_device_connection_in_both_places(tmp_path: Path) -> None:
+    device = "TCPIP0::10.0.0.5::5025::SOCKET"
+    source = pinmap.DUT_SUPPLY_PIN_MAP_PATH
+
+    rendered = render_pin_map(
+        tmp_path / "run.ndjson", tmp_path / "d.pinmap", device=device, source=source
+    )
+
+    text = rendered.read_text(encoding="utf-8-sig")
+    committed = source.read_text(encoding="utf-8-sig")
+    assert committed.count(pinmap.DEFAULT_DEVICE_RESOURCE_NAME) == 2
+    expected = committed.replace(pinmap.DEFAULT_DEVICE_RESOURCE_NAME, device).replace(
+        pinmap.DEFAULT_LOG_RESOURCE_NAME, str(tmp_path / "run.ndjson")
+    )
+    assert ET.canonicalize(text) == ET.canonicalize(expected)
+    with pytest.raises(pinmap.PinMapError, match="declares 0 instruments"):
+        render_pin_map(tmp_path / "run.ndjson", tmp_path / "e.pinmap", device=device)
+    with pytest.raises(ValueError, match="resource string must not be empty"):
+        render_pin_map(tmp_path / "run.ndjson", tmp_path / "e.pinmap", device=" ", source=source)
+
+
 def test_render_pin_map_needs_exactly_one_logger_instrument(tmp_path: Path) -> None:
     source = tmp_path / "none.pinmap"
     source.write_text(

@@ -74,6 +74,7 @@ def test_a_second_client_is_hung_up_on_while_the_first_is_connected() -> None:
                 assert second.recv(100) == b""  # closed at once
             first.sendall(b"*IDN?\n")
             assert first.recv(100) == f"{IDENTITY}\n".encode()
+            assert (server.accepted, server.refused, server.connected) == (1, 1, True)
         assert _answer_once_free(server, b"*OPC?\n") == b"1\n"  # free again after the first
 
 

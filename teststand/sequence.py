@@ -40,6 +40,8 @@ DEFAULT_SEQUENCE_PATH = Path(__file__).resolve().parent / "SessionSharing.sequen
 """The session-sharing sequence this package ships."""
 TWO_SOCKETS_SEQUENCE_PATH = Path(__file__).resolve().parent / "TwoSockets.sequence.json"
 """The sequence two test sockets run at once, sharing one DMM under a hardware lock."""
+DUT_SUPPLY_SEQUENCE_PATH = Path(__file__).resolve().parent / "DutSupply.sequence.json"
+"""The sequence that sets a DUT's supply over its one connection and measures it with the DMM."""
 
 
 class SequenceDescriptionError(ValueError):
