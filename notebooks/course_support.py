@@ -41,8 +41,10 @@ from logger_client import JsonLoggerClient, read_records
 from measurements.client import MeasurementClient
 from pinmap import PIN_MAP_PATH
 from session_sharing_demo.child_process import ServiceProcess
+from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.services import (
     PLUGINS,
+    Services,
     register_pin_map,
     start_ni_platform,
     start_processes,
@@ -124,6 +126,11 @@ class Course:
             self._stack, self.log_path, self.database_path, source=source
         )
         return self.pin_map_id
+
+    def leftovers(self) -> list[str]:
+        """What is still open, held, registered or reserved on what this notebook started."""
+        services = Services("", None, self.pin_map_id, self.logger, self.results, self.lock)
+        return leftovers(services)
 
     def close(self) -> str:
         """Stop everything this notebook started and remove its work folder.

@@ -13,7 +13,8 @@ import pytest
 
 from local_ni_platform.device_server import DeviceServerPart
 from logger_client import read_records
-from session_sharing_demo.__main__ import leftovers, with_configuration
+from session_sharing_demo.__main__ import with_configuration
+from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.services import Services, start_services
 from teststand.runner import StepStatus, run_sequence
 from teststand.sequence import load_sequence
