@@ -12,19 +12,23 @@ queue, and diagnostic commands that make it misbehave the ways real devices do.
 ``DIAGnostic:ECHO? <text>``                 ``<text>``: whose question an answer belongs to
 ``DIAGnostic:BLOCk? <n>``                   ``n`` bytes (every byte value, line feeds among them) as
                                             an IEEE 488.2 block ``#<d><n><bytes>``
-``DIAGnostic:DELay <s>``                    answer every later query ``s`` seconds late
+``DIAGnostic:DELay <s>``                    answer every later query ``s`` seconds late; a
+                                            command that arrives before the late answer is
+                                            sent interrupts the query (below)
 ``DIAGnostic:GARBage``                      the next answer is bytes that are not text
 ``DIAGnostic:NOTERMinator``                 the next answer has no line feed
 ``DIAGnostic:DISConnect``                   close the connection instead of the next answer
 ==========================================  ==================================================
 
 Headers are matched as SCPI says: without case, each keyword in its short (upper-case part) or
-long form. A wrong command is not answered; it adds an error to the queue.
+long form. A wrong command is not answered; it adds an error to the queue. A controller that sends
+a command while a late answer is still owed has talked over the instrument: as IEEE 488.2 says,
+the answer is dropped and ``-410,"Query INTERRUPTED"`` joins the error queue (the server sees
+this; :meth:`Instrument.interrupt`).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 IDENTITY = "Simulated,SCPI Instrument,SIM0001,1.0"
@@ -34,6 +38,7 @@ UNDEFINED_HEADER = '-113,"Undefined header"'
 DATA_OUT_OF_RANGE = '-222,"Data out of range"'
 MISSING_PARAMETER = '-109,"Missing parameter"'
 NO_ERROR = '0,"No error"'
+QUERY_INTERRUPTED = '-410,"Query INTERRUPTED"'
 
 
 class DisconnectError(Exception):
@@ -62,6 +67,8 @@ class Instrument:
     garbage_next: bool = False
     unterminated_next: bool = False
     disconnect_next: bool = False
+    interrupted: int = 0
+    """Queries interrupted so far (a controller talked over the instrument)."""
 
     def handle(self, line: str) -> bytes | None:
         """Run one command line; return the answer's bytes (with a line feed unless told not to), or
@@ -75,8 +82,6 @@ class Instrument:
         if self.disconnect_next:
             self.disconnect_next = False
             raise DisconnectError
-        if self.delay:
-            time.sleep(self.delay)
         if self.garbage_next:
             self.garbage_next = False
             answer = b"\xff\xfe\x00garbage\x81"
@@ -84,6 +89,11 @@ class Instrument:
             self.unterminated_next = False
             return answer
         return answer + b"\n"
+
+    def interrupt(self) -> None:
+        """A command came while an answer was owed: the answer is dropped, the error queued."""
+        self.interrupted += 1
+        self.errors.append(QUERY_INTERRUPTED)
 
     def _answer(self, header: str, argument: str) -> bytes | None:
         command = header.upper()

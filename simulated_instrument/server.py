@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import threading
 from types import TracebackType
@@ -97,10 +98,14 @@ class InstrumentServer:
                 *lines, pending = pending.split(b"\n")
                 if len(pending) > MAX_LINE_BYTES:
                     return  # not a command: hang up, as a confused device would
-                for line in lines:
+                for index, line in enumerate(lines):
                     answer = self.instrument.handle(line.decode("latin-1").rstrip("\r"))
-                    if answer is not None:
-                        connection.sendall(answer)
+                    if answer is None:
+                        continue
+                    received_more = index + 1 < len(lines) or bool(pending)
+                    if self.instrument.delay and self._late_answer_lost(connection, received_more):
+                        continue
+                    connection.sendall(answer)
         except DisconnectError:
             _logger.info("Disconnecting %s as told", peer)
         except OSError as error:
@@ -110,6 +115,33 @@ class InstrumentServer:
             self._busy.release()  # before hanging up: whoever sees the hang-up may connect
             _shut(connection)
             _logger.info("Client %s disconnected", peer)
+
+    def _late_answer_lost(self, connection: socket.socket, received_more: bool) -> bool:
+        """Wait out the instrument's delay; whether a command (the query is interrupted) or the
+        client's hang-up came first, so the answer is not sent.
+        """
+        if received_more:
+            self.instrument.interrupt()
+            return True
+        if not _arrives(connection, self.instrument.delay):
+            return False
+        if not _hung_up(connection):
+            self.instrument.interrupt()
+        return True
+
+
+def _arrives(connection: socket.socket, seconds: float) -> bool:
+    """Whether anything (a command, or the client hanging up) arrives within ``seconds``."""
+    readable, _, _ = select.select([connection], [], [], seconds)
+    return bool(readable)
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """Whether what arrived is the client's hang-up, not a command (called once readable)."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def _shut(connection: socket.socket) -> None:

@@ -34,7 +34,7 @@ from session_core.conformance import check_client, check_service
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.programs import start_connection_service, start_simulated_instrument
 from simulated_instrument import SIMULATED_DUT_YAML
-from simulated_instrument.scpi import IDENTITY
+from simulated_instrument.scpi import IDENTITY, NO_ERROR
 from simulated_instrument.server import InstrumentServer
 from tests.grpc_helpers import rpc_error
 
@@ -324,6 +324,25 @@ def test_a_call_whose_deadline_comes_while_it_waits_its_turn_sends_nothing(
     assert query(stub, opened.session_id, "SOUR:VOLT?") == b"+0.000000E+00"  # never set to 7
 
 
+def test_a_second_query_waits_for_the_late_answer_so_the_device_is_never_talked_over(
+    stub: InstrumentConnectionStub, instrument: ServiceProcess
+) -> None:
+    opened = open_connection(stub, resource(instrument))
+    write(stub, opened.session_id, "*CLS")
+    write(stub, opened.session_id, "DIAG:DEL 0.5")
+    first = stub.Query.future(
+        pb.QueryRequest(session_id=opened.session_id, command=b"DIAG:ECHO? first"),
+        timeout=TIMEOUT,
+    )
+    time.sleep(0.1)  # the device owes the first answer now
+
+    second = query(stub, opened.session_id, "DIAG:ECHO? second")
+
+    assert (bytes(first.result().data), second) == (b"first", b"second")
+    write(stub, opened.session_id, "DIAG:DEL 0")
+    assert query(stub, opened.session_id, "SYST:ERR?") == NO_ERROR.encode()  # no -410
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 
@@ -337,7 +356,7 @@ def test_a_slow_answer_is_deadline_exceeded_and_never_read_as_the_next_one(
     assert code is StatusCode.DEADLINE_EXCEEDED
     assert "within 0.3 s" in details and took < 1.0
     assert not session_of(stub, opened.session_id).connected
-    time.sleep(0.6)  # the late answer is sent, to a connection the service has closed
+    time.sleep(0.6)  # past the late answer (the device drops it: the service hung up)
     write(stub, opened.session_id, "DIAG:DEL 0")
 
     assert query(stub, opened.session_id, "DIAG:ECHO? next") == b"next"

@@ -12,6 +12,7 @@ from simulated_instrument.scpi import (
     DATA_OUT_OF_RANGE,
     IDENTITY,
     NO_ERROR,
+    QUERY_INTERRUPTED,
     UNDEFINED_HEADER,
     DisconnectError,
     Instrument,
@@ -89,3 +90,30 @@ def _answer_once_free(server: InstrumentServer, command: bytes) -> bytes:
         if answer or time.monotonic() > deadline:
             return answer
         time.sleep(0.01)
+
+
+def test_a_command_sent_while_a_late_answer_is_owed_interrupts_the_query() -> None:
+    with InstrumentServer() as server:
+        server.instrument.delay = 0.5
+        with socket.create_connection((server.host, server.port), timeout=5) as client:
+            client.sendall(b"DIAG:ECHO? first\n")
+            time.sleep(0.1)  # the instrument owes the answer now
+            client.sendall(b"DIAG:ECHO? second\n")  # talked over: the first answer is lost
+            assert client.recv(100) == b"second\n"
+            server.instrument.delay = 0.0
+            client.sendall(b"SYST:ERR?\n")
+            assert client.recv(100) == f"{QUERY_INTERRUPTED}\n".encode()
+        assert server.instrument.interrupted == 1
+
+
+def test_a_client_that_hangs_up_while_owed_an_answer_interrupts_nothing() -> None:
+    with InstrumentServer() as server:
+        server.instrument.delay = 3.0
+        with socket.create_connection((server.host, server.port), timeout=5) as client:
+            client.sendall(b"*IDN?\n")
+            time.sleep(0.1)
+        started = time.monotonic()
+        server.instrument.delay = 0.0
+        assert _answer_once_free(server, b"SYST:ERR?\n") == f"{NO_ERROR}\n".encode()
+        assert time.monotonic() - started < 1.5  # free at once, not after the late answer
+        assert server.instrument.interrupted == 0
