@@ -39,6 +39,8 @@ from ni.measurementlink.sessionmanagement.v1.client import SessionInitialization
 
 from logger_client import JsonLoggerClient, read_records
 from measurements.client import MeasurementClient
+from measurements.dut_supply_with_connection import PLUGIN as DUT_PLUGIN
+from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
 from pinmap import PIN_MAP_PATH
 from session_sharing_demo.child_process import ServiceProcess
 from session_sharing_demo.leftovers import leftovers
@@ -49,6 +51,7 @@ from session_sharing_demo.services import (
     start_ni_platform,
     start_processes,
 )
+from simulated_instrument.server import InstrumentServer
 
 STOPPED = (
     "This notebook's services were stopped by its last cell (Stop everything): "
@@ -79,6 +82,8 @@ class Course:
         self.logger: ServiceProcess | None = None
         self.results: ServiceProcess | None = None
         self.lock: ServiceProcess | None = None
+        self.connection: ServiceProcess | None = None
+        self.device: InstrumentServer | None = None
         self.plugins: dict[str, ServiceProcess] = {}
 
     @property
@@ -97,39 +102,59 @@ class Course:
         description, _ = start_ni_platform(self._stack)
         return description
 
-    def start_services(
-        self, *, plugins: bool = True, results: bool = True, lock: bool = False
-    ) -> str:
-        """Start the shipped JSON Logger Service (and the rest) in their own processes."""
+    def start_instrument(self) -> InstrumentServer:
+        """The simulated SCPI instrument on a TCP port of this machine, one client at a time."""
         self._require_running()
+        self.device = self._stack.enter_context(InstrumentServer())
+        return self.device
+
+    def start_services(
+        self,
+        *,
+        plugins: bool = True,
+        results: bool = True,
+        lock: bool = False,
+        connection: bool = False,
+    ) -> str:
+        """Start the shipped JSON Logger Service (and the rest) in their own processes; with
+        ``connection``, the Instrument Connection Service, and the DUT supply and NI-DMM plug-ins
+        as the plug-ins.
+        """
+        self._require_running()
+        chosen = (DUT_PLUGIN, DMM_PLUGIN) if connection else PLUGINS
         self.logger, self.results, self.plugins = start_processes(
             self._stack,
-            plugins=PLUGINS if plugins else (),
+            plugins=chosen if plugins else (),
             results_service=results,
             lock_service=lock,
+            connection_service=[] if connection else None,
         )
         self.lock = self.plugins.pop("lock", None)
+        self.connection = self.plugins.pop("connection", None)
         started = {
             "JSON Logger Service": self.logger,
             "Results Database Service": self.results,
             "Hardware Lock Service": self.lock,
+            "Instrument Connection Service": self.connection,
         }
         started.update(self.plugins)
         return "\n".join(f"{name} at {p.address}" for name, p in started.items() if p)
 
-    def register_pin_map(self, source: Path = PIN_MAP_PATH) -> str:
-        """Register the project's pin map (or ``source``), naming :attr:`log_path` and
-        :attr:`database_path`.
+    def register_pin_map(self, source: Path = PIN_MAP_PATH, *, device: str | None = None) -> str:
+        """Register the project's pin map (or ``source``), naming :attr:`log_path`,
+        :attr:`database_path` and the ``device`` connection.
         """
         self._require_running()
         self.pin_map_id = register_pin_map(
-            self._stack, self.log_path, self.database_path, source=source
+            self._stack, self.log_path, self.database_path, device=device, source=source
         )
         return self.pin_map_id
 
     def leftovers(self) -> list[str]:
         """What is still open, held, registered or reserved on what this notebook started."""
-        services = Services("", None, self.pin_map_id, self.logger, self.results, self.lock)
+        services = Services(
+            "", None, self.pin_map_id, self.logger, self.results, self.lock, self.connection
+        )
         return leftovers(services)
 
     def close(self) -> str:
@@ -414,6 +439,7 @@ _COLORS = {
     "closed": "#c62828",
     "failed": "#757575",
     "waits": "#8a5a00",
+    "queried": "#6a1b9a",
 }
 
 
@@ -423,7 +449,8 @@ def session_picture(
     """Draw who did what to which session, one row per event, from a run's own data.
 
     ``lanes`` are the sessions (letters); each event is ``(actor, lane, action, note)`` with
-    ``action`` one of created / attached / closed / failed (failed: ``lane`` may be empty).
+    ``action`` one of created / attached / queried / waits / closed / failed (failed: ``lane``
+    may be empty).
     A session's bar runs from the row that created it to the row that closed it.
     """
     row_height, lane_width, top = 30, 64, 56

@@ -82,16 +82,6 @@ def check_log(log_path: Path) -> list[str]:
     return []
 
 
-def device_free(instrument: InstrumentServer, timeout: float = 5.0) -> bool:
-    """Whether the device's client has gone within ``timeout`` (it sees a hang-up a moment
-    after the service closed the connection).
-    """
-    deadline = time.monotonic() + timeout
-    while instrument.connected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return not instrument.connected
-
-
 def run_dut_supply(log_path: Path, device: str) -> bool:
     """Start everything, run the sequence, print the report and what the device saw; return
     whether all is well.
@@ -136,7 +126,7 @@ def run_dut_supply(log_path: Path, device: str) -> bool:
                 f"measured {report.result(DMM_STEP).value['measured_value']:g} V."
             )
         if instrument is not None:
-            free = device_free(instrument)
+            free = instrument.wait_free(5.0)
             click.echo(
                 f"The device accepted {instrument.accepted} connection(s) and refused "
                 f"{instrument.refused} during the run; it is "

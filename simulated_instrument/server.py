@@ -10,6 +10,7 @@ import logging
 import select
 import socket
 import threading
+import time
 from types import TracebackType
 
 from simulated_instrument.scpi import DisconnectError, Instrument
@@ -68,6 +69,21 @@ class InstrumentServer:
         if client is not None:
             _shut(client)
         self._thread.join(timeout=5)
+
+    def wait_free(self, timeout: float) -> bool:
+        """Whether the client is gone within ``timeout`` seconds (a hang-up is seen a moment
+        after the client closed the connection).
+        """
+        deadline = time.monotonic() + timeout
+        while self.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self.connected
+
+    def hang_up(self) -> None:
+        """Drop the connected client, as a device switched off and on does."""
+        client = self._client
+        if client is not None:
+            _shut(client)
 
     def _accept(self) -> None:
         while not self._stopping.is_set():

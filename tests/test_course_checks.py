@@ -311,7 +311,7 @@ NOTEBOOK_07 = "07_take_turns_hardware_lock.ipynb"
 LOCK_SERVICER_CELL = "class MyLockServicer"
 LOCK_SERVE_CELL = "servicer = MyLockServicer()"
 LOCK_CHECK_CELL = "check_lock_turns(pb, pb_grpc, address)"
-LOCK_RESTART = "discovery.unregister_service(registration_id)\nserver.stop(None)"
+SERVER_RESTART = "discovery.unregister_service(registration_id)\nserver.stop(None)"
 LOCK_MUTATIONS = {
     # the notebook's "Try it": the release wakes nobody, or every hold has the token 1
     "a waiter gets the lock when the holder releases it": (
@@ -326,7 +326,7 @@ LOCK_MUTATIONS = {
 
 @pytest.fixture(scope="module")
 def notebook_07() -> Iterator[NotebookKernel]:
-    stop = LOCK_RESTART + "\ncourse.close()"
+    stop = SERVER_RESTART + "\ncourse.close()"
     with running_notebook(NOTEBOOK_07, until=LOCK_CHECK_CELL, stop=stop) as kernel:
         yield kernel  # the notebook as shipped passes its check
 
@@ -340,12 +340,63 @@ def test_a_lock_that_breaks_a_turn_rule_fails_the_check_naming_it(
     assert old in servicer
     serve = notebook_07.cell(LOCK_SERVE_CELL)
     try:
-        for source in (servicer.replace(old, new, 1), LOCK_RESTART, serve):
+        for source in (servicer.replace(old, new, 1), SERVER_RESTART, serve):
             assert notebook_07.run(source).ok
         checked = notebook_07.run(notebook_07.cell(LOCK_CHECK_CELL))
     finally:
-        for source in (servicer, LOCK_RESTART, serve):
+        for source in (servicer, SERVER_RESTART, serve):
             assert notebook_07.run(source).ok
 
     assert checked.error == "LockRuleError"
     assert f"rule '{rule}'" in checked.message
+
+
+# -- notebook 08: a connection that steps share ----------------------------------------------
+
+NOTEBOOK_08 = "08_share_a_connection.ipynb"
+CONNECTION_SERVICER_CELL = "class MyConnectionServicer"
+CONNECTION_SERVE_CELL = "servicer = MyConnectionServicer()"
+CONNECTION_CHECK_CELL = "check_connection_rules(pb, pb_grpc, address, device)"
+CONNECTION_MUTATIONS = {
+    # the notebook's "Try it": no session lock around a query, the key as spelled, no close
+    "a query is one exchange": (
+        "with self.registry.use(request.session_id) as connection:  # one exchange\n"
+        "            answer = connection.query(request.command)",
+        "connection = self.registry.get(request.session_id).resource\n"
+        "        answer = connection.query(request.command)",
+    ),
+    "one device, one session, whatever the spelling": (
+        "key = str(rname.parse_resource_name(name))", "key = name"
+    ),
+    "closing the session frees the device": (
+        "self.registry.close(request.session_id)", "self.registry.get(request.session_id)"
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def notebook_08() -> Iterator[NotebookKernel]:
+    stop = SERVER_RESTART + "\ncourse.close()"
+    with running_notebook(NOTEBOOK_08, until=CONNECTION_CHECK_CELL, stop=stop) as kernel:
+        yield kernel  # the notebook as shipped passes its check
+
+
+@pytest.mark.parametrize("rule", sorted(CONNECTION_MUTATIONS))
+def test_a_connection_service_that_breaks_a_sharing_rule_fails_the_check_naming_it(
+    notebook_08: NotebookKernel, rule: str
+) -> None:
+    old, new = CONNECTION_MUTATIONS[rule]
+    servicer = notebook_08.cell(CONNECTION_SERVICER_CELL)
+    assert old in servicer
+    serve = notebook_08.cell(CONNECTION_SERVE_CELL)
+    try:
+        for source in (servicer.replace(old, new, 1), SERVER_RESTART, serve):
+            assert notebook_08.run(source).ok
+        checked = notebook_08.run(notebook_08.cell(CONNECTION_CHECK_CELL))
+    finally:
+        for source in (servicer, SERVER_RESTART, serve):
+            assert notebook_08.run(source).ok
+
+    assert checked.error == "ConnectionRuleError"
+    assert f"rule '{rule}'" in checked.message
+    assert notebook_08.run(notebook_08.cell(CONNECTION_CHECK_CELL)).ok  # the device is usable again

@@ -8,10 +8,12 @@ are in tests/test_course_checks.py.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 
+import nbformat
 import pytest
-from notebook_kernel import NotebookKernel, notebook_kernel, running_notebook
+from notebook_kernel import NOTEBOOKS, NotebookKernel, notebook_kernel, running_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -445,6 +447,33 @@ def test_06_a_hardware_lock_on_the_same_registry_follows_the_pattern() -> None:
         printed = kernel.run_ok(LOCK_SERVICE)
 
     assert printed.strip() == "13 passed, 0 failed, 1 skipped"  # the proto has no ListSessions
+
+
+# -- notebook 08 -----------------------------------------------------------------------------
+
+
+def _try_it_code(notebook: str, first_line: str) -> str:
+    """The Python block of a *Try it* item (indented under its list item) that starts so."""
+    cells = nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+    for cell in cells:
+        for block in cell.source.split("```python\n")[1:]:
+            code = textwrap.dedent(block.split("```")[0])
+            if code.startswith(first_line):
+                return code
+    raise AssertionError(f"no Try it block of {notebook} starts with {first_line!r}")
+
+
+def test_08_a_late_answer_is_read_as_the_answer_to_the_next_query() -> None:
+    code = _try_it_code("08_share_a_connection.ipynb", "import time")
+    until = "session_picture(sorted(names.values())"
+    stop = "discovery.unregister_service(registration_id)\nserver.stop(None)\ncourse.close()"
+    with running_notebook("08_share_a_connection.ipynb", until=until, stop=stop) as kernel:
+        printed = kernel.run_ok(code)
+
+    assert printed.splitlines() == [
+        "the first query: INTERNAL",
+        "the second query's answer: one",
+    ]
 
 
 # -- after "Stop everything" -----------------------------------------------------------------

@@ -117,3 +117,17 @@ def test_a_client_that_hangs_up_while_owed_an_answer_interrupts_nothing() -> Non
         assert _answer_once_free(server, b"SYST:ERR?\n") == f"{NO_ERROR}\n".encode()
         assert time.monotonic() - started < 1.5  # free at once, not after the late answer
         assert server.instrument.interrupted == 0
+
+
+def test_hanging_up_frees_the_instrument_for_its_next_client() -> None:
+    with InstrumentServer() as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as client:
+            client.sendall(b"*OPC?\n")
+            assert client.recv(100) == b"1\n"
+            assert not server.wait_free(0.1)  # still connected
+
+            server.hang_up()
+
+            assert client.recv(100) == b""
+            assert server.wait_free(2.0)
+        assert _answer_once_free(server, b"*OPC?\n") == b"1\n"
