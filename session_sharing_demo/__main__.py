@@ -6,29 +6,24 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import sqlite3
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 import click
 
 from logger_client import read_records
+from session_sharing_demo.console import (
+    log_option,
+    progress,
+    run_command,
+    stopped,
+    verbose_option,
+)
 from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.report import format_events, session_events, text_table
 from session_sharing_demo.services import PLUGINS, start_services
 from teststand.runner import format_report, run_sequence
 from teststand.sequence import MeasurementStep, SequenceDescription, load_sequence
-
-_STARTED = time.monotonic()
-
-
-def progress(message: str) -> None:
-    """Show what the demo is doing (this is a program's output, not a library's log)."""
-    click.echo(f"[{time.monotonic() - _STARTED:5.2f}s] {message}")
-
 
 DMM_STEP = "NI-DMM measurement with logger"
 RESULTS_SETUP_STEP = "Create results database sessions"
@@ -126,20 +121,11 @@ def run_demo(log_path: Path, database_path: Path) -> bool:
         if left:
             problems.append(f"run 2 failed but left rows in the database: {left}")
         problems += leftovers(services)
-    progress("stopped everything the demo started")
-    for problem in problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    return not problems
+    return stopped(problems)
 
 
 @click.command()
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Log file to share (default: a new file in a temporary folder).",
-)
+@log_option
 @click.option(
     "--database",
     "database_path",
@@ -147,25 +133,19 @@ def run_demo(log_path: Path, database_path: Path) -> bool:
     default=None,
     help="SQLite results database to share (default: beside the log file, suffix .db).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show this process's logs.")
+@verbose_option
 def main(log_path: Path | None, database_path: Path | None, verbose: bool) -> None:
     """Run the TestStand session-sharing sequence end to end on one machine."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    with contextlib.ExitStack() as stack:
-        if log_path is None:
-            log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-")))
-            log_path = log_dir / "shared-session.ndjson"
-        try:
-            database = (database_path or log_path.with_suffix(".db")).resolve()
-            succeeded = run_demo(log_path.resolve(), database)
-        except Exception as error:  # a program's last line of defence: say what went wrong
-            raise click.ClickException(f"{type(error).__name__}: {error}") from error
-    if not succeeded:
-        raise click.ClickException("the demo found problems (listed above)")
-    click.echo(
-        "Demo succeeded: one file session and one database transaction, created in Setup, "
-        "shared by both steps, closed in Cleanup; the passing run's rows committed, the failing "
-        "run's rolled back."
+    run_command(
+        lambda log: run_demo(log, (database_path or log.with_suffix(".db")).resolve()),
+        log_path=log_path,
+        scratch_name="shared-session.ndjson",
+        verbose=verbose,
+        success=(
+            "Demo succeeded: one file session and one database transaction, created in Setup, "
+            "shared by both steps, closed in Cleanup; the passing run's rows committed, the "
+            "failing run's rolled back."
+        ),
     )
 
 

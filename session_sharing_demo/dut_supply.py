@@ -21,10 +21,6 @@ DUT's output.
 from __future__ import annotations
 
 import contextlib
-import logging
-import sys
-import tempfile
-import time
 from pathlib import Path
 
 import click
@@ -33,6 +29,13 @@ from logger_client import read_records
 from measurements.dut_supply_with_connection import PLUGIN as DUT_PLUGIN
 from measurements.nidmm_with_logger import PLUGIN as DMM_PLUGIN
 from pinmap import DUT_SUPPLY_PIN_MAP_PATH
+from session_sharing_demo.console import (
+    log_option,
+    progress,
+    run_command,
+    stopped,
+    verbose_option,
+)
 from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.services import (
     Services,
@@ -50,12 +53,6 @@ DMM_STEP = "Measure the DUT's supply with the NI-DMM"
 TOLERANCE = 0.01
 PYVISA_SIM_DEVICE = "TCPIP0::dut.example::5025::SOCKET"
 """A device ``simulated_dut.yaml`` declares."""
-_STARTED = time.monotonic()
-
-
-def progress(message: str) -> None:
-    """Show what the demo is doing (this is a program's output, not a library's log)."""
-    click.echo(f"[{time.monotonic() - _STARTED:5.2f}s] {message}")
 
 
 def check_readings(report: RunReport, set_to: float) -> list[str]:
@@ -141,10 +138,7 @@ def run_dut_supply(log_path: Path, device: str) -> bool:
         else:
             click.echo("(pyvisa-sim: the same plug-in and sequence, no socket and no device.)")
         problems += leftovers(services)
-    progress("stopped everything the demo started")
-    for problem in problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    return not problems
+    return stopped(problems)
 
 
 @click.command()
@@ -155,30 +149,19 @@ def run_dut_supply(log_path: Path, device: str) -> bool:
     show_default=True,
     help="The simulated SCPI instrument on a TCP socket, or the same device in pyvisa-sim.",
 )
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Log file the steps share (default: a new file in a temporary folder).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show this process's logs.")
+@log_option
+@verbose_option
 def main(device: str, log_path: Path | None, verbose: bool) -> None:
     """Set a DUT's supply over its one shared connection and measure it with the NI-DMM."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    with contextlib.ExitStack() as stack:
-        if log_path is None:
-            log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-")))
-            log_path = log_dir / "dut-supply.ndjson"
-        try:
-            succeeded = run_dut_supply(log_path.resolve(), device)
-        except Exception as error:  # a program's last line of defence: say what went wrong
-            raise click.ClickException(f"{type(error).__name__}: {error}") from error
-    if not succeeded:
-        raise click.ClickException("the demo found problems (listed above)")
-    click.echo(
-        "Demo succeeded: Setup opened the device's one connection, both steps shared it and the "
-        "log file's session, Cleanup closed them."
+    run_command(
+        lambda log: run_dut_supply(log, device),
+        log_path=log_path,
+        scratch_name="dut-supply.ndjson",
+        verbose=verbose,
+        success=(
+            "Demo succeeded: Setup opened the device's one connection, both steps shared it and "
+            "the log file's session, Cleanup closed them."
+        ),
     )
 
 

@@ -11,10 +11,6 @@ steps measure, its Cleanup releases it.
 from __future__ import annotations
 
 import contextlib
-import logging
-import sys
-import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +18,13 @@ import click
 
 from logger_client import read_records
 from pinmap import TWO_SOCKETS_PIN_MAP_PATH
+from session_sharing_demo.console import (
+    log_option,
+    progress,
+    run_command,
+    stopped,
+    verbose_option,
+)
 from session_sharing_demo.leftovers import leftovers
 from session_sharing_demo.services import (
     PLUGINS,
@@ -42,12 +45,6 @@ from teststand.sequence import TWO_SOCKETS_SEQUENCE_PATH, load_sequence
 
 SOCKETS = 2
 DMM_STEP = "NI-DMM measurement under the lock"
-_STARTED = time.monotonic()
-
-
-def progress(message: str) -> None:
-    """Show what the demo is doing (this is a program's output, not a library's log)."""
-    click.echo(f"[{time.monotonic() - _STARTED:5.2f}s] {message}")
 
 
 def fencing_tokens(log_path: Path, reports: list[RunReport]) -> dict[int, int]:
@@ -105,20 +102,11 @@ def run_two_sockets(log_path: Path, svg_path: Path | None) -> bool:
             svg_path.write_text(timeline_svg(lanes), encoding="utf-8")
             progress(f"wrote the timeline picture {svg_path}")
         problems = check(lanes, reports) + leftovers(services)
-    progress("stopped everything the demo started")
-    for problem in problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    return not problems
+    return stopped(problems)
 
 
 @click.command()
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Log file the steps share (default: a new file in a temporary folder).",
-)
+@log_option
 @click.option(
     "--timeline-svg",
     "svg_path",
@@ -126,23 +114,18 @@ def run_two_sockets(log_path: Path, svg_path: Path | None) -> bool:
     default=None,
     help="Also draw the timeline into this SVG file.",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show this process's logs.")
+@verbose_option
 def main(log_path: Path | None, svg_path: Path | None, verbose: bool) -> None:
     """Two test sockets run one sequence at once and take turns on the shared DMM's lock."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    with contextlib.ExitStack() as stack:
-        if log_path is None:
-            log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="demo-")))
-            log_path = log_dir / "two-sockets.ndjson"
-        try:
-            succeeded = run_two_sockets(log_path.resolve(), svg_path)
-        except Exception as error:  # a program's last line of defence: say what went wrong
-            raise click.ClickException(f"{type(error).__name__}: {error}") from error
-    if not succeeded:
-        raise click.ClickException("the demo found problems (listed above)")
-    click.echo(
-        "Demo succeeded: both sockets ran, one at a time on the shared DMM: their holds of the "
-        "lock did not overlap, and each later hold had a greater fencing token."
+    run_command(
+        lambda log: run_two_sockets(log, svg_path),
+        log_path=log_path,
+        scratch_name="two-sockets.ndjson",
+        verbose=verbose,
+        success=(
+            "Demo succeeded: both sockets ran, one at a time on the shared DMM: their holds of "
+            "the lock did not overlap, and each later hold had a greater fencing token."
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from notebook_kernel import NotebookKernel, running_notebook
+from notebook_kernel import CellRun, NotebookKernel, running_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -324,6 +324,25 @@ LOCK_MUTATIONS = {
 }  # fmt: skip
 
 
+def _check_servicer_edited(
+    kernel: NotebookKernel, cells: tuple[str, str, str], old: str, new: str
+) -> CellRun:
+    """Run the servicer cell with ``old`` replaced by ``new``, serve it in place of the running
+    one and run the check cell (``cells``: markers of the servicer, serve and check cells); then
+    serve the notebook's own servicer again. Return what the check gave.
+    """
+    servicer_cell, serve_cell, check_cell = cells
+    servicer, serve = kernel.cell(servicer_cell), kernel.cell(serve_cell)
+    assert old in servicer
+    try:
+        for source in (servicer.replace(old, new, 1), SERVER_RESTART, serve):
+            assert kernel.run(source).ok
+        return kernel.run(kernel.cell(check_cell))
+    finally:
+        for source in (servicer, SERVER_RESTART, serve):
+            assert kernel.run(source).ok
+
+
 @pytest.fixture(scope="module")
 def notebook_07() -> Iterator[NotebookKernel]:
     stop = SERVER_RESTART + "\ncourse.close()"
@@ -336,16 +355,9 @@ def test_a_lock_that_breaks_a_turn_rule_fails_the_check_naming_it(
     notebook_07: NotebookKernel, rule: str
 ) -> None:
     old, new = LOCK_MUTATIONS[rule]
-    servicer = notebook_07.cell(LOCK_SERVICER_CELL)
-    assert old in servicer
-    serve = notebook_07.cell(LOCK_SERVE_CELL)
-    try:
-        for source in (servicer.replace(old, new, 1), SERVER_RESTART, serve):
-            assert notebook_07.run(source).ok
-        checked = notebook_07.run(notebook_07.cell(LOCK_CHECK_CELL))
-    finally:
-        for source in (servicer, SERVER_RESTART, serve):
-            assert notebook_07.run(source).ok
+    checked = _check_servicer_edited(
+        notebook_07, (LOCK_SERVICER_CELL, LOCK_SERVE_CELL, LOCK_CHECK_CELL), old, new
+    )
 
     assert checked.error == "LockRuleError"
     assert f"rule '{rule}'" in checked.message
@@ -386,16 +398,8 @@ def test_a_connection_service_that_breaks_a_sharing_rule_fails_the_check_naming_
     notebook_08: NotebookKernel, rule: str
 ) -> None:
     old, new = CONNECTION_MUTATIONS[rule]
-    servicer = notebook_08.cell(CONNECTION_SERVICER_CELL)
-    assert old in servicer
-    serve = notebook_08.cell(CONNECTION_SERVE_CELL)
-    try:
-        for source in (servicer.replace(old, new, 1), SERVER_RESTART, serve):
-            assert notebook_08.run(source).ok
-        checked = notebook_08.run(notebook_08.cell(CONNECTION_CHECK_CELL))
-    finally:
-        for source in (servicer, SERVER_RESTART, serve):
-            assert notebook_08.run(source).ok
+    cells = (CONNECTION_SERVICER_CELL, CONNECTION_SERVE_CELL, CONNECTION_CHECK_CELL)
+    checked = _check_servicer_edited(notebook_08, cells, old, new)
 
     assert checked.error == "ConnectionRuleError"
     assert f"rule '{rule}'" in checked.message

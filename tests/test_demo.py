@@ -22,14 +22,7 @@ def test_demo_shares_one_session_and_leaves_nothing_running(tmp_path: Path) -> N
     env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "platform")}
     log_path = tmp_path / "demo.ndjson"
 
-    result = subprocess.run(
-        [sys.executable, "-m", "session_sharing_demo", "--log", str(log_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = run_demo(env, "session_sharing_demo", "--log", str(log_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "started the local NI platform" in result.stdout
@@ -59,6 +52,18 @@ def test_demo_shares_one_session_and_leaves_nothing_running(tmp_path: Path) -> N
     assert not list((tmp_path / "platform").glob("DiscoveryService*.json"))
 
 
+def run_demo(env: dict[str, str], module: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m module arguments`` as a user would, with ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
 def processes_with_env(value: str) -> list[int]:
     """Processes whose environment holds ``value``: the demo's children, if any survived."""
     found = []
@@ -83,21 +88,13 @@ def test_two_sockets_take_turns_on_the_shared_dmm_and_draw_the_timeline(tmp_path
     log_path = tmp_path / "two-sockets.ndjson"
     svg_path = tmp_path / "timeline.svg"
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "session_sharing_demo.two_sockets",
-            "--log",
-            str(log_path),
-            "--timeline-svg",
-            str(svg_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    result = run_demo(
+        env,
+        "session_sharing_demo.two_sockets",
+        "--log",
+        str(log_path),
+        "--timeline-svg",
+        str(svg_path),
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -128,21 +125,8 @@ def test_the_dut_supply_steps_share_the_devices_one_connection(tmp_path: Path, d
     env = {**os.environ, "NI_LOCAL_PLATFORM_DIR": str(tmp_path / "platform")}
     log_path = tmp_path / "dut.ndjson"
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "session_sharing_demo.dut_supply",
-            "--device",
-            device,
-            "--log",
-            str(log_path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    result = run_demo(
+        env, "session_sharing_demo.dut_supply", "--device", device, "--log", str(log_path)
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
