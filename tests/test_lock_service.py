@@ -454,18 +454,19 @@ def test_waiters_past_the_stream_limit_are_refused_at_once_and_the_service_keeps
         with grpc.insecure_channel(service.address) as channel:
             lock_stub = HardwareLockStub(channel)
             held = acquire(lock_stub, lock)
-            waiting = [
-                lock_stub.AcquireLock.future(
-                    pb.AcquireLockRequest(
-                        resource_name=name,
-                        session_initialization_behavior=NEW,
-                        timeout_in_milliseconds=-1,
-                    ),
-                    timeout=60,
+            waiting = []
+            for queued in (1, 2):  # one after the other: the first in line is waiting[0]
+                waiting.append(
+                    lock_stub.AcquireLock.future(
+                        pb.AcquireLockRequest(
+                            resource_name=lock,
+                            session_initialization_behavior=NEW,
+                            timeout_in_milliseconds=-1,
+                        ),
+                        timeout=60,
+                    )
                 )
-                for name in (lock, lock)
-            ]
-            wait_until(lambda: waiters(lock_stub, held.session_id) == 2)
+                wait_until(lambda n=queued: waiters(lock_stub, held.session_id) == n)
 
             started = time.monotonic()
             with pytest.raises(grpc.RpcError) as refused:
