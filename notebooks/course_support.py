@@ -122,15 +122,13 @@ class Course:
         """
         self._require_running()
         chosen = (DUT_PLUGIN, DMM_PLUGIN) if connection else PLUGINS
-        self.logger, self.results, self.plugins = start_processes(
+        self.logger, self.results, self.lock, self.connection, self.plugins = start_processes(
             self._stack,
             plugins=chosen if plugins else (),
             results_service=results,
             lock_service=lock,
             connection_service=[] if connection else None,
         )
-        self.lock = self.plugins.pop("lock", None)
-        self.connection = self.plugins.pop("connection", None)
         started = {
             "JSON Logger Service": self.logger,
             "Results Database Service": self.results,

@@ -46,7 +46,7 @@ from session_sharing_demo.services import (
 from simulated_instrument import SIMULATED_DUT_YAML
 from simulated_instrument.server import InstrumentServer
 from teststand.runner import RunReport, format_report, run_sequence
-from teststand.sequence import DUT_SUPPLY_SEQUENCE_PATH, load_sequence
+from teststand.sequence import DUT_SUPPLY_SEQUENCE_PATH, MeasurementStep, load_sequence
 
 DUT_STEP = "Set the DUT's supply over its connection"
 DMM_STEP = "Measure the DUT's supply with the NI-DMM"
@@ -84,7 +84,8 @@ def run_dut_supply(log_path: Path, device: str) -> bool:
     whether all is well.
     """
     sequence = load_sequence(DUT_SUPPLY_SEQUENCE_PATH)
-    set_to = float(sequence.main[0].configuration["voltage_level"])  # type: ignore[union-attr]
+    [dut_step] = [s for s in sequence.main if s.name == DUT_STEP and isinstance(s, MeasurementStep)]
+    set_to = float(dut_step.configuration["voltage_level"])
     with contextlib.ExitStack() as stack:
         instrument: InstrumentServer | None = None
         if device == "socket":
@@ -101,13 +102,14 @@ def run_dut_supply(log_path: Path, device: str) -> bool:
         services.pin_map_id = register_pin_map(
             stack, log_path, device=resource_name, source=DUT_SUPPLY_PIN_MAP_PATH
         )
-        services.logger, _, others = start_processes(
+        started = start_processes(
             stack,
             plugins=(DUT_PLUGIN, DMM_PLUGIN),
             results_service=False,
             connection_service=["--visa-library", visa_library],
         )
-        services.connection = others.pop("connection")
+        services.logger, services.connection = started.logger, started.connection
+        assert services.connection is not None
         progress(f"{description}; Instrument Connection Service at {services.connection.address}")
         progress(f"the device: {resource_name} (VISA library {visa_library})")
 

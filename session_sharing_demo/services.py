@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ni.measurementlink.pinmap.v1.client import PinMapClient
 
@@ -74,7 +75,12 @@ def start_services(
     description, platform = start_ni_platform(stack)
     services = Services(description, platform)
     services.pin_map_id = register_pin_map(stack, log_path, database_path)
-    services.logger, services.results, services.plugins = start_processes(stack, plugins=PLUGINS)
+    started = start_processes(stack, plugins=PLUGINS)
+    services.logger, services.results, services.plugins = (
+        started.logger,
+        started.results,
+        started.plugins,
+    )
     return services
 
 
@@ -97,6 +103,17 @@ def register_pin_map(
     return pin_map_id
 
 
+class Started(NamedTuple):
+    """What :func:`start_processes` started (None: not asked for)."""
+
+    logger: ServiceProcess
+    results: ServiceProcess | None
+    lock: ServiceProcess | None
+    connection: ServiceProcess | None
+    plugins: dict[str, ServiceProcess]
+    """By display name."""
+
+
 def start_processes(
     stack: contextlib.ExitStack,
     *,
@@ -104,28 +121,25 @@ def start_processes(
     results_service: bool = True,
     lock_service: bool = False,
     connection_service: Sequence[str] | None = None,
-) -> tuple[ServiceProcess, ServiceProcess | None, dict[str, ServiceProcess]]:
+) -> Started:
     """Start the JSON Logger Service, the Results Database Service (and the Hardware Lock
     Service, and the Instrument Connection Service with the arguments ``connection_service``,
-    when asked for) and ``plugins`` side by side; stop them with ``stack``. Return the logger,
-    the results service (None when not asked for) and the rest by display name (the lock service
-    as ``"lock"``, the connection service as ``"connection"``).
+    when asked for) and ``plugins`` side by side; stop them with ``stack``.
     """
-    processes = {"logger": logger_service_process()}
-    if results_service:
-        processes["results"] = results_service_process()
-    if lock_service:
-        processes["lock"] = lock_service_process()
-    if connection_service is not None:
-        processes["connection"] = connection_service_process(connection_service)
-    processes.update({p.display_name: plugin_process(p) for p in plugins})
-    for process in processes.values():
+    started = Started(
+        logger_service_process(),
+        results_service_process() if results_service else None,
+        lock_service_process() if lock_service else None,
+        None if connection_service is None else connection_service_process(connection_service),
+        {p.display_name: plugin_process(p) for p in plugins},
+    )
+    services = (started.logger, started.results, started.lock, started.connection)
+    processes = [p for p in services if p is not None] + list(started.plugins.values())
+    for process in processes:
         stack.callback(_stop_if_started, process)
     with ThreadPoolExecutor(max_workers=len(processes)) as pool:
-        list(pool.map(lambda process: process.start(), processes.values()))
-    logger = processes.pop("logger")
-    results = processes.pop("results", None)
-    return logger, results, processes
+        list(pool.map(lambda process: process.start(), processes))
+    return started
 
 
 def plugin(display_name: str) -> PluginInfo:

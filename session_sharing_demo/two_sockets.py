@@ -84,10 +84,9 @@ def run_two_sockets(log_path: Path, svg_path: Path | None) -> bool:
         description, platform = start_ni_platform(stack)
         services = Services(description, platform)
         services.pin_map_id = register_pin_map(stack, log_path, source=TWO_SOCKETS_PIN_MAP_PATH)
-        services.logger, _, others = start_processes(
-            stack, plugins=PLUGINS, results_service=False, lock_service=True
-        )
-        services.lock = others.pop("lock")
+        started = start_processes(stack, plugins=PLUGINS, results_service=False, lock_service=True)
+        services.logger, services.lock = started.logger, started.lock
+        assert services.lock is not None
         progress(f"{description}; Hardware Lock Service at {services.lock.address}")
 
         progress(f"sockets 0 and 1 start the sequence '{sequence.name}' at once")
