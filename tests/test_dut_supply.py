@@ -112,7 +112,7 @@ def test_under_teststand_it_uses_the_connection_setup_registered(
         (still_open,) = rig.open_connections()
         assert (still_open.session_id, still_open.calls) == (session_id, 6)  # 2 x 3 device calls
     finally:
-        connection_module.destroy_instrument_connection_sessions(setup)
+        connection_module.destroy_instrument_connection_sessions()
     assert rig.open_connections() == []
 
 

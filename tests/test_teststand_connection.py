@@ -114,11 +114,11 @@ def test_setup_opens_and_registers_a_step_attaches_and_cleanup_closes(
     assert (step.session_id, step.new_session_initialized, answer) == (session_id, False, IDENTITY)
     assert [s.session_id for s in sessions(service)] == [session_id]  # the step left it open
 
-    closed = connection_module.destroy_instrument_connection_sessions(context)
+    closed = connection_module.destroy_instrument_connection_sessions()
 
     assert closed == [session_name]
     assert sessions(service) == [] and registered() == []
-    assert connection_module.destroy_instrument_connection_sessions(context) == []
+    assert connection_module.destroy_instrument_connection_sessions() == []
 
 
 def test_a_device_setup_cannot_reach_leaves_nothing_open_or_registered(
@@ -144,6 +144,6 @@ def test_a_second_setup_is_refused_while_the_first_is_registered(
         with pytest.raises(SessionsAlreadyRegisteredError, match="device connection"):
             connection_module.create_instrument_connection_sessions(context)
     finally:
-        connection_module.destroy_instrument_connection_sessions(context)
+        connection_module.destroy_instrument_connection_sessions()
 
     assert sessions(service) == [] and registered() == []

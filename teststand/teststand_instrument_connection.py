@@ -1,9 +1,9 @@
 """TestStand code module: the device connections the sequence's steps share (one connection
 each, to a device that takes one client at a time).
 
-Call ``create_instrument_connection_sessions`` from a Setup step (or ProcessSetup) and
-``destroy_instrument_connection_sessions`` from a Cleanup step (or ProcessCleanup), both with the
-SequenceContext.
+Call ``create_instrument_connection_sessions`` from a Setup step (or ProcessSetup) with the
+SequenceContext, and ``destroy_instrument_connection_sessions`` from a Cleanup step (or
+ProcessCleanup).
 
 - Setup reserves every device connection of the pin map, opens each on the Instrument Connection
   Service with INITIALIZE_SESSION_THEN_DETACH (left open when the step returns) and registers
@@ -74,7 +74,7 @@ def create_instrument_connection_sessions(sequence_context: SequenceContext) -> 
     return session_ids
 
 
-def destroy_instrument_connection_sessions(sequence_context: SequenceContext) -> list[str]:
+def destroy_instrument_connection_sessions() -> list[str]:
     """Cleanup: unregister and close every registered device connection; return their names."""
     with (
         SessionManagementClient() as session_management,
