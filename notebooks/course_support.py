@@ -83,7 +83,6 @@ class Course:
         self.results: ServiceProcess | None = None
         self.lock: ServiceProcess | None = None
         self.connection: ServiceProcess | None = None
-        self.device: InstrumentServer | None = None
         self.plugins: dict[str, ServiceProcess] = {}
 
     @property
@@ -105,8 +104,7 @@ class Course:
     def start_instrument(self) -> InstrumentServer:
         """The simulated SCPI instrument on a TCP port of this machine, one client at a time."""
         self._require_running()
-        self.device = self._stack.enter_context(InstrumentServer())
-        return self.device
+        return self._stack.enter_context(InstrumentServer())
 
     def start_services(
         self,
